@@ -57,8 +57,7 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             if tuple(h.strip() for h in header) != HEADER:
                 raise DataError(f"header {header} is not the converted format {list(HEADER)}",
                                 path=str(path), line=1)
-            for lineno, row in enumerate(reader, start=2):
-                yield lineno, row
+            yield from enumerate(reader, start=2)
     except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError, csv.Error) as err:
         raise DataError(f"cannot read ({err}); is the file complete and in the converted CSV format?",
                         path=str(path)) from err

@@ -1,0 +1,24 @@
+"""Shared fixtures: the path of ../shared/data/milan (skip cleanly when absent), seeded RNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_MILAN = REPO_ROOT.parent / "shared" / "data" / "milan"
+
+
+@pytest.fixture
+def milan_dir() -> Path:
+    """``../shared/data/milan`` beside the repository; the test skips when it is absent."""
+    if not SHARED_MILAN.is_dir():
+        pytest.skip(f"real Milan subsets not found at {SHARED_MILAN} (../shared is absent)")
+    return SHARED_MILAN
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(12345)
