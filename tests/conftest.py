@@ -22,3 +22,14 @@ def milan_dir() -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+SHARED_E2_VECTORS = REPO_ROOT.parent / "shared" / "data" / "e2-vectors"
+
+
+@pytest.fixture
+def e2_vectors_dir() -> Path:
+    """``../shared/data/e2-vectors`` beside the repository; the test skips when it is absent."""
+    if not SHARED_E2_VECTORS.is_dir():
+        pytest.skip(f"E2 byte vectors not found at {SHARED_E2_VECTORS} (../shared is absent)")
+    return SHARED_E2_VECTORS
