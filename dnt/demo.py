@@ -43,9 +43,9 @@ class DemoConfig:
     """Base-station clusters; one twin is trained per cluster."""
     cells_per_twin: int = 8
     """Cells of each cluster whose history trains and tests its twin (a seeded sample)."""
-    twin: TwinRunConfig = field(default_factory=lambda: TwinRunConfig(
-        window=WindowConfig(horizon=6), train=TrainConfig(epochs=12, batch_size=128, patience=3,
-                                                          max_minutes=0.6)))
+    twin: TwinRunConfig = field(default_factory=lambda: replace(
+        TwinRunConfig(), window=WindowConfig(closeness=12, horizon=6),
+        train=TrainConfig(epochs=12, batch_size=128, patience=3, max_minutes=0.6, ema_decay=0.999)))
     """How each cluster twin is trained (10-min steps, horizon 6 = 1 h)."""
     out_dir: str = "runs/demo"
     """Report folder."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -38,3 +40,9 @@ def tiny_forecaster(sine_windows: Windows) -> Forecaster:
 @pytest.fixture(scope="session")
 def tiny_model() -> ModelConfig:
     return TINY_MODEL
+
+
+@pytest.fixture(scope="session")
+def make_sine_traffic() -> Callable[..., Traffic]:
+    """The :func:`sine_traffic` factory (test modules cannot import this conftest by name)."""
+    return sine_traffic

@@ -55,8 +55,7 @@ def test_same_seed_same_weights(sine_windows: Windows) -> None:
     fit(a, sine_windows, cfg)
     fit(b, sine_windows, cfg)
     fit(c, sine_windows, TrainConfig(epochs=2, batch_size=32, lr=1e-2, seed=6, threads=1))
-    for (k, va), vb, vc in zip(a.state_dict().items(), b.state_dict().values(), c.state_dict().values(),
-                               strict=True):
+    for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(va, vb), k
     assert any(not torch.equal(va, vc) for va, vc in zip(a.state_dict().values(), c.state_dict().values(),
                                                          strict=True))
@@ -108,3 +107,25 @@ def test_forecaster_rejects_other_window_config(sine_windows: Windows) -> None:
 def test_bad_train_config_raises(kwargs: dict[str, float]) -> None:
     with pytest.raises(ConfigError):
         TrainConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_ema_weights_are_the_ones_validated_and_kept(sine_windows: Windows) -> None:
+    # Prepare
+    cfg = TrainConfig(epochs=4, batch_size=32, lr=1e-2, patience=4, seed=0, threads=1, ema_decay=0.9)
+    model = _model()
+    # Execute
+    hist = fit(model, sine_windows, cfg)
+    # Assert: the kept weights reproduce the best validation loss that was recorded for the EMA weights
+    val = mse(predict(model, sine_windows.val), sine_windows.val.y)
+    assert val == pytest.approx(hist.best_val_loss, rel=1e-5)
+    with pytest.raises(ConfigError, match="ema_decay"):
+        TrainConfig(ema_decay=1.0)
+
+
+def test_diverging_training_raises(sine_windows: Windows) -> None:
+    cfg = TrainConfig(epochs=2, batch_size=32, lr=1e-2, patience=2, threads=1)
+    model = _model()
+    with torch.no_grad():
+        model.head.bias.fill_(float("nan"))
+    with pytest.raises(DataError, match="diverged"):
+        fit(model, sine_windows, cfg)
