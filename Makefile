@@ -31,6 +31,7 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/loader.py
 	$(PY) bench/forecast.py
+	$(PY) bench/e2.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dnt tests bench

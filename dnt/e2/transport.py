@@ -442,12 +442,17 @@ class StreamListener:
 
 
 # -- asyncio -------------------------------------------------------------------------------------------------
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
 class AsyncStreamTransport:
     """An E2 association on an asyncio loop (non-blocking socket, ``loop.sock_*``).
 
     ``send`` / ``send_many`` write whole PDUs (``send_many`` batches them into one write); ``recv(timeout)``
     returns the next PDU, None on timeout, and raises :class:`TransportClosed` when the peer has gone. For
-    SCTP one ``recv`` of up to 256 KiB is one message (SCTP keeps boundaries on one-to-one sockets).
+    SCTP a PDU is one message (``recvmsg`` until ``MSG_EOR``: SCTP keeps boundaries on one-to-one sockets).
     """
 
     def __init__(self, kind: str, sock: socket.socket, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
@@ -514,19 +519,44 @@ class AsyncStreamTransport:
             if self._closed:
                 raise TransportClosed("transport is closed")
             try:
+                if self._decoder is None:
+                    return await asyncio.wait_for(self._recv_message(), timeout)
                 data = await asyncio.wait_for(loop.sock_recv(self.sock, _RECV_CHUNK), timeout)
             except TimeoutError:
                 return None
             except OSError as err:
                 raise TransportClosed(f"receive failed: {err}") from err
             if not data:
-                if self._decoder is not None:
-                    self._decoder.check_eof()
+                self._decoder.check_eof()
                 raise TransportClosed("peer closed the connection")
-            if self._decoder is None:
-                return data
             self._ready.extend(self._decoder.feed(data))
         return self._ready.popleft()
+
+    async def _recv_message(self) -> bytes:
+        """One SCTP message: ``recvmsg`` until ``MSG_EOR`` (a message larger than one read comes in parts)."""
+        loop = asyncio.get_running_loop()
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            try:
+                data, _anc, flags, _addr = self.sock.recvmsg(_RECV_CHUNK)
+            except (BlockingIOError, InterruptedError):
+                ready = loop.create_future()
+                fd = self.sock.fileno()
+                loop.add_reader(fd, _resolve, ready)
+                try:
+                    await ready
+                finally:
+                    loop.remove_reader(fd)
+                continue
+            if not data:
+                raise TransportClosed("peer closed the association")
+            parts.append(data)
+            size += len(data)
+            if size > self.max_frame_bytes:
+                raise TransportError(f"SCTP message over max_frame_bytes={self.max_frame_bytes}")
+            if flags & socket.MSG_EOR:
+                return b"".join(parts)
 
     def close(self) -> None:
         if self._closed:

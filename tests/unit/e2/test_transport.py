@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import socket
 import struct
@@ -157,3 +158,52 @@ def test_sctp_socket_reports_the_missing_kernel_support_clearly():
 def test_unknown_transport_kind_is_refused():
     with pytest.raises(TransportError, match="unknown transport 'udp'"):
         t.open_socket("udp")
+
+
+# -- asyncio transport -------------------------------------------------------------------------------------
+def test_async_transport_frames_batches_and_detects_eof_mid_frame():
+    async def scenario() -> list[object]:
+        a, b = socket.socketpair()
+        left, right = t.AsyncStreamTransport("tcp", a), t.AsyncStreamTransport("tcp", b)
+        await left.send_many([b"one", b"", b"three" * 100])
+        got: list[object] = [await right.recv(timeout=1) for _ in range(3)]
+        got.append(await right.recv(timeout=0.01))  # nothing more: timeout
+        b2 = right.sock
+        b2.send(t.encode_frame(b"cut")[:5])  # half a frame, then EOF
+        b2.shutdown(socket.SHUT_WR)
+        try:
+            await left.recv(timeout=1)
+        except t.TransportClosed as err:
+            got.append(str(err))
+        left.close()
+        right.close()
+        return got
+
+
+    got = asyncio.run(scenario())
+    assert got[:4] == [b"one", b"", b"three" * 100, None]
+    assert "inside a frame" in got[4]
+
+
+def test_async_graceful_close_lets_the_peer_read_everything():
+    async def scenario() -> list[bytes]:
+        a, b = socket.socketpair()
+        sender, receiver = t.AsyncStreamTransport("tcp", a), t.AsyncStreamTransport("tcp", b)
+        await sender.send_many([bytes([i]) * 1000 for i in range(50)])
+
+        async def drain() -> list[bytes]:
+            out = []
+            try:
+                while True:
+                    out.append(await receiver.recv(timeout=2))
+            except t.TransportClosed:
+                receiver.close()
+            return out
+
+        task = asyncio.create_task(drain())
+        await sender.aclose(drain_timeout=2)
+        return await task
+
+
+    got = asyncio.run(scenario())
+    assert got == [bytes([i]) * 1000 for i in range(50)]
