@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) -m pip check
+	# protoc (Debian protobuf-compiler 3.21) checks that the committed protobuf code regenerates identically
+	@command -v protoc >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null); } || \
+	  echo "warning: protoc not found and not installable here; the protobuf regeneration test will skip"
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -94,8 +94,14 @@ def cmd_twin_train(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from dnt.demo import DemoConfig, run_demo
+    from dnt.demo_ric import RicDemoConfig, run_ric_demo
 
-    cfg = DemoConfig(n_cells=args.cells, days=args.days, seed=args.seed, out_dir=args.out)
+    ric = RicDemoConfig(duration_s=args.ric_seconds)
+    if args.ric_only:
+        run_ric_demo(ric, show=not args.quiet)
+        return 0
+    cfg = DemoConfig(n_cells=args.cells, days=args.days, seed=args.seed, out_dir=args.out,
+                     ric=None if args.no_ric else ric)
     run_demo(cfg, show_progress=not args.quiet)
     return 0
 
@@ -137,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=28)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--out", default="runs/demo")
+    demo.add_argument("--ric-only", action="store_true",
+                      help="only the RIC stage: Redis + fabric + simulator + kpimon, live per-cell KPIs")
+    demo.add_argument("--no-ric", action="store_true", help="skip the RIC stage")
+    demo.add_argument("--ric-seconds", type=float, default=10.0, help="how long the live KPI table runs")
     demo.set_defaults(func=cmd_demo)
     return p
 

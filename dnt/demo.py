@@ -19,6 +19,7 @@ from dnt.data.frame import Traffic
 from dnt.data.summary import summarize
 from dnt.data.synth import SynthConfig, generate
 from dnt.data.windows import WindowConfig
+from dnt.demo_ric import RicDemoConfig, run_ric_demo
 from dnt.errors import ConfigError
 from dnt.fl.clustering import ClusterConfig, Clustering, cluster_cells
 from dnt.progress import progress_callback
@@ -49,6 +50,8 @@ class DemoConfig:
     """How each cluster twin is trained (10-min steps, horizon 6 = 1 h)."""
     out_dir: str = "runs/demo"
     """Report folder."""
+    ric: RicDemoConfig | None = field(default_factory=RicDemoConfig)
+    """The RIC stage (Redis + fabric + simulator + kpimon, live per-cell KPIs); None skips it."""
 
     def __post_init__(self) -> None:
         if self.cells_per_twin < 1:
@@ -88,6 +91,7 @@ def run_demo(cfg: DemoConfig = DemoConfig(), show_progress: bool = True) -> Path
     t0 = time.perf_counter()
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    ric = run_ric_demo(cfg.ric, show=show_progress) if cfg.ric is not None else None
     with progress_callback(f"synthetic Milan: {cfg.n_cells} cells x {cfg.days} days", show_progress) as cb:
         traffic = generate(SynthConfig(n_cells=cfg.n_cells, days=cfg.days, seed=cfg.seed), progress=cb)
     info = summarize(traffic)
@@ -117,7 +121,7 @@ def run_demo(cfg: DemoConfig = DemoConfig(), show_progress: bool = True) -> Path
     doc = {"config": cfg, "environment": environment(), "data": info,
            "clusters": {"sizes": clusters.sizes, "iterations": clusters.iterations,
                         "converged": clusters.converged},
-           "twins": twins, "wall_s": time.perf_counter() - t0}
+           "twins": twins, "ric": ric, "wall_s": time.perf_counter() - t0}
     (out / "report.json").write_text(json.dumps(to_jsonable(doc), indent=2) + "\n")
     print(f"report: {out}/report.json, {out}/clusters.png, {out}/forecast_cluster*.png "
           f"({time.perf_counter() - t0:.0f} s)")

@@ -35,7 +35,8 @@ import struct
 
 from dnt.e2 import e2ap
 from dnt.e2.e2ap_ies import RicIndicationType, RicRequestId
-from dnt.e2.e2ap_types import E2apMessage, RICindication
+from dnt.e2.e2ap_types import E2apMessage, RICcontrolRequest, RICindication
+from dnt.e2.fastpath_control import encode_control_request, try_decode_control_request
 from dnt.errors import DecodeError, EncodeError
 
 __all__ = ["MAX_TEMPLATE_LENGTH", "decode", "decode_indication", "encode", "encode_indication", "try_decode_indication"]
@@ -248,13 +249,17 @@ def decode_indication(data: bytes | bytearray | memoryview) -> RICindication:
 
 
 def encode(msg: E2apMessage) -> bytes:
-    """:func:`dnt.e2.e2ap.encode`, with the template for RIC INDICATION."""
+    """:func:`dnt.e2.e2ap.encode`, with the templates for RIC INDICATION and RIC CONTROL REQUEST."""
     if type(msg) is RICindication:
         return encode_indication(msg)
+    if type(msg) is RICcontrolRequest:
+        return encode_control_request(msg)
     return e2ap.encode(msg)
 
 
 def decode(data: bytes | bytearray | memoryview) -> E2apMessage:
-    """:func:`dnt.e2.e2ap.decode`, with the template for RIC INDICATION."""
-    msg = try_decode_indication(data)
+    """:func:`dnt.e2.e2ap.decode`, with the templates for RIC INDICATION and RIC CONTROL REQUEST."""
+    msg: E2apMessage | None = try_decode_indication(data)
+    if msg is None:
+        msg = try_decode_control_request(data)
     return msg if msg is not None else e2ap.decode(data)

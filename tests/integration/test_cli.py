@@ -73,7 +73,8 @@ def test_twin_train_writes_metrics_plot_and_verified_bundle(tmp_path):
 def test_demo_small_scale_leaves_a_report(tmp_path):
     base = DemoConfig()
     cfg = replace(base, n_cells=36, days=18, n_clusters=2, cells_per_twin=2, out_dir=str(tmp_path / "demo"),
-                  twin=replace(base.twin, train=TrainConfig(epochs=1, batch_size=256, patience=1)))
+                  twin=replace(base.twin, train=TrainConfig(epochs=1, batch_size=256, patience=1)),
+                  ric=replace(base.ric, n_gnbs=1, duration_s=1.0))
     out = run_demo(cfg, show_progress=False)
     report = json.loads((out / "report.json").read_text())
     assert sum(report["clusters"]["sizes"]) == 36
@@ -82,6 +83,7 @@ def test_demo_small_scale_leaves_a_report(tmp_path):
         assert (out / f"forecast_cluster{k}.png").stat().st_size > 1000
         assert report["twins"][str(k)]["overall"]["lstm"]["mse"] > 0
     assert (out / "clusters.png").exists()
+    assert report["ric"]["cells_with_kpis"] > 0 and set(report["ric"]["exit_codes"].values()) == {0}
 
 
 def test_console_script_entry_point():
