@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) bench/loader.py
 	$(PY) bench/forecast.py
 	$(PY) bench/e2.py
+	$(PY) bench/latency.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dnt tests bench
