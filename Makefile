@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) bench/forecast.py
 	$(PY) bench/e2.py
 	$(PY) bench/latency.py
+	$(PY) bench/twin.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dnt tests bench
