@@ -34,6 +34,10 @@ from __future__ import annotations
 import struct
 
 from dnt.e2 import e2ap
+from dnt.e2.aper_template import length as _length
+from dnt.e2.aper_template import octets_ie as _octets_ie
+from dnt.e2.aper_template import read_length as _read_length
+from dnt.e2.aper_template import read_octets_ie as _read_octets_ie
 from dnt.e2.e2ap_ies import RicIndicationType, RicRequestId
 from dnt.e2.e2ap_types import E2apMessage, RICcontrolRequest, RICindication
 from dnt.e2.fastpath_control import encode_control_request, try_decode_control_request
@@ -56,16 +60,8 @@ _IE25, _IE26, _IE20 = b"\x00\x19\x00", b"\x00\x1a\x00", b"\x00\x14\x00"
 _TYPE_BY_OCTET: dict[int, RicIndicationType] = {0x00: "report", 0x40: "insert"}
 
 
-def _length(n: int) -> bytes:
-    """X.691 §11.9.3.6/7 length determinant for n < 16384."""
-    return bytes((n,)) if n < 128 else bytes((0x80 | (n >> 8), n & 0xFF))
 
 
-def _octets_ie(prefix: bytes, data: bytes) -> bytes:
-    n = len(data)
-    inner = (bytes((n,)) if n < 128 else bytes((0x80 | (n >> 8), n & 0xFF))) + data
-    m = len(inner)
-    return prefix + (bytes((m,)) if m < 128 else bytes((0x80 | (m >> 8), m & 0xFF))) + inner
 
 
 def encode_indication(msg: RICindication) -> bytes:
@@ -136,28 +132,8 @@ def encode_indication(msg: RICindication) -> bytes:
     return _PDU_HEAD + _length(len(body)) + body
 
 
-def _read_length(buf: bytes, pos: int) -> tuple[int, int]:
-    """X.691 length determinant at ``pos`` -> (length, next pos); -1 for the fragmented form."""
-    first = buf[pos]
-    if first < 0x80:
-        return first, pos + 1
-    if first < 0xC0:
-        return ((first & 0x3F) << 8) | buf[pos + 1], pos + 2
-    return -1, pos
 
 
-def _read_octets_ie(buf: bytes, pos: int, prefix: bytes) -> tuple[bytes, int] | None:
-    """An octet-string IE with ``prefix`` (id + criticality) at ``pos`` -> (octets, next pos)."""
-    if buf[pos : pos + 3] != prefix:
-        return None
-    outer, pos = _read_length(buf, pos + 3)
-    if outer < 0:
-        return None
-    end = pos + outer
-    n, pos = _read_length(buf, pos)
-    if n < 0 or pos + n != end:
-        return None
-    return buf[pos:end], end
 
 
 def try_decode_indication(data: bytes | bytearray | memoryview) -> RICindication | None:

@@ -25,6 +25,10 @@ from __future__ import annotations
 import struct
 
 from dnt.e2 import e2ap
+from dnt.e2.aper_template import length as _length
+from dnt.e2.aper_template import octets_ie as _octets_ie
+from dnt.e2.aper_template import read_length as _read_length
+from dnt.e2.aper_template import read_octets_ie as _read_octets_ie
 from dnt.e2.e2ap_ies import RicRequestId
 from dnt.e2.e2ap_types import RICcontrolRequest
 from dnt.errors import EncodeError
@@ -42,13 +46,8 @@ _ACK_BY_OCTET = {0x00: "noAck", 0x40: "ack"}
 _MAX = 16383
 
 
-def _length(n: int) -> bytes:
-    return bytes((n,)) if n < 128 else bytes((0x80 | (n >> 8), n & 0xFF))
 
 
-def _octets_ie(prefix: bytes, data: bytes) -> bytes:
-    inner = _length(len(data)) + data
-    return prefix + _length(len(inner)) + inner
 
 
 def encode_control_request(msg: RICcontrolRequest) -> bytes:
@@ -91,26 +90,8 @@ def encode_control_request(msg: RICcontrolRequest) -> bytes:
     return _PDU_HEAD + _length(len(body)) + body
 
 
-def _read_length(buf: bytes, pos: int) -> tuple[int, int]:
-    first = buf[pos]
-    if first < 0x80:
-        return first, pos + 1
-    if first < 0xC0:
-        return ((first & 0x3F) << 8) | buf[pos + 1], pos + 2
-    return -1, pos
 
 
-def _read_octets_ie(buf: bytes, pos: int, prefix: bytes) -> tuple[bytes, int] | None:
-    if buf[pos : pos + 3] != prefix:
-        return None
-    outer, pos = _read_length(buf, pos + 3)
-    if outer < 0:
-        return None
-    end = pos + outer
-    n, pos = _read_length(buf, pos)
-    if n < 0 or pos + n != end:
-        return None
-    return buf[pos:end], end
 
 
 def try_decode_control_request(data: bytes | bytearray | memoryview) -> RICcontrolRequest | None:
