@@ -81,6 +81,12 @@ TS_ANOMALY_UPDATE: Final = 30003
 TS_ANOMALY_ACK: Final = 30004
 MC_REPORT: Final = 30010
 
+# --- DNT-RIC twin messages (application range 60000+, oran-conventions §2.1; payloads: schemas/proto) -----
+DNT_TWIN_UPDATE: Final = 60100
+"""htwin worker -> aggregator: a ``TwinUpdate`` (dnt.fl.messages)."""
+DNT_GLOBAL_TWIN: Final = 60101
+"""aggregator -> htwin workers (broadcast): a ``GlobalTwin`` after each aggregation."""
+
 MTYPE_BY_NAME: Final[dict[str, int]] = {
     name: value
     for name, value in sorted(globals().items(), key=lambda kv: kv[0])

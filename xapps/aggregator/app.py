@@ -1,0 +1,110 @@
+"""aggregator: the H-twin's asynchronous server (FedBuff with the rule the ``dnt-twin`` A1 policy names).
+
+Wiring only: config → runtime → three handlers → ``run()``:
+
+* A1_POLICY_REQ (type 20100, ``schemas/a1/dnt-twin.json``) → fetch the named model from the vtwin registry,
+  verify its SHA-256 (:func:`dnt.twin.registry.fetch_model`), load it → broadcast DNT_GLOBAL_TWIN;
+* DNT_TWIN_UPDATE → :meth:`dnt.twin.hservice.TwinAggregator.submit` (state saved in SDL ``aggregator``
+  before anything else) → on a new version, broadcast DNT_GLOBAL_TWIN;
+* metrics: ``fl/accepted``, ``fl/rejected``, ``fl/rejected/<reason>``, ``fl/staleness/<tau>`` (histogram),
+  ``fl/versions``.
+
+Restarted, it resumes the saved twin and buffer from SDL and asks the A1 mediator for its policies.
+
+    python xapps/aggregator/app.py [--config xapps/aggregator/config.yaml] [--set registry_url=http://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dnt import config as dnt_config
+from dnt.e2.mtypes import DNT_GLOBAL_TWIN, DNT_TWIN_UPDATE
+from dnt.errors import DntError
+from dnt.fl.messages import encode
+from dnt.ric.a1 import A1Policy, A1PolicyHandler
+from dnt.ric.factory import make_runtime, mdc_logging
+from dnt.ric.runtime import Message, Runtime
+from dnt.twin.hservice import TwinAggregator
+from dnt.twin.registry import TWIN_POLICY_TYPE_ID, fetch_model, twin_policy_type
+
+log = logging.getLogger("aggregator")
+
+
+@dataclass(frozen=True)
+class AggregatorConfig:
+    """aggregator's settings (``config.yaml`` documents each)."""
+
+    runtime: str = "local"
+    namespace: str = "aggregator"
+    registry_url: str = "http://127.0.0.1:8090"
+    log_level: str = "INFO"
+
+
+def wire(rt: Runtime, cfg: AggregatorConfig) -> tuple[TwinAggregator, A1PolicyHandler]:
+    """Register the aggregator's handlers on ``rt`` and resume its state from SDL."""
+    agg = TwinAggregator(rt.store, cfg.namespace)
+
+    def broadcast(twin: object) -> None:
+        rt.send(DNT_GLOBAL_TWIN, encode(twin))  # type: ignore[arg-type]
+        rt.count("fl/versions")
+
+    def fetch(digest: str, url: str | None) -> bytes:
+        return fetch_model(url or cfg.registry_url, digest)
+
+    def on_policy(policy: A1Policy, rt: Runtime) -> None:
+        if policy.body is not None:
+            twin = agg.apply_policy(policy.body, fetch)
+            if twin is not None:
+                broadcast(twin)
+
+    def on_update(msg: Message, rt: Runtime) -> None:
+        res, twin = agg.submit(msg.payload)
+        rt.count("fl/accepted" if res.accepted else "fl/rejected")
+        rt.count(f"fl/staleness/{res.staleness}" if res.accepted else f"fl/rejected/{res.reason}")
+        if twin is not None:
+            broadcast(twin)
+
+    handler = A1PolicyHandler({TWIN_POLICY_TYPE_ID: twin_policy_type()}, on_policy)
+    handler.register(rt)
+    rt.on(DNT_TWIN_UPDATE, on_update)
+    if agg.load() is not None:
+        log.info("resumed twin v%d from SDL", agg.server.version)  # type: ignore[union-attr]
+    return agg, handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="aggregator", description=__doc__.splitlines()[0])
+    p.add_argument("--config", default=str(Path(__file__).with_name("config.yaml")))
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
+    args = p.parse_args(argv)
+    cfg = dnt_config.load(args.config, AggregatorConfig, args.set)
+    mdc_logging("aggregator", cfg.log_level)
+    rt = make_runtime("aggregator", cfg.runtime, policies=[TWIN_POLICY_TYPE_ID])
+    agg, handler = wire(rt, cfg)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: threading.Thread(target=rt.stop).start())
+    handler.query(rt)  # a restarted aggregator gets the current policy again
+    twin = agg.current()
+    if twin is not None:
+        rt.send(DNT_GLOBAL_TWIN, encode(twin))
+    log.info("aggregator running: registry %s, state in SDL ns %s", cfg.registry_url, cfg.namespace)
+    rt.run()
+    rt.stop()
+    log.info("aggregator stopped: %s", rt.metrics())
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except DntError as err:
+        print(f"aggregator: error: {err}", file=sys.stderr)
+        sys.exit(2)
