@@ -95,13 +95,15 @@ def cmd_twin_train(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from dnt.demo import DemoConfig, run_demo
     from dnt.demo_ric import RicDemoConfig, run_ric_demo
+    from dnt.demo_twin import TwinDemoConfig
 
     ric = RicDemoConfig(duration_s=args.ric_seconds)
     if args.ric_only:
         run_ric_demo(ric, show=not args.quiet)
         return 0
+    loop = None if args.no_loop else TwinDemoConfig(data=args.data, loop_s=args.loop_s)
     cfg = DemoConfig(n_cells=args.cells, days=args.days, seed=args.seed, out_dir=args.out,
-                     ric=None if args.no_ric else ric)
+                     ric=ric if args.ric else None, twin_loop=loop, offline=not args.no_offline)
     run_demo(cfg, show_progress=not args.quiet)
     return 0
 
@@ -138,14 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", default="runs/twin")
     tr.set_defaults(func=cmd_twin_train)
 
-    demo = sub.add_parser("demo", help="the main job: synthetic Milan → clustering → twin training → report")
-    demo.add_argument("--cells", type=int, default=400)
-    demo.add_argument("--days", type=int, default=28)
+    demo = sub.add_parser("demo", help="the main job: the live twin loop (simulator → fabric → vtwin → htwin x2 + "
+                          "aggregator), then clustering + per-cluster twins → report")
+    demo.add_argument("--data", default="synthetic",
+                      help="traffic the twin loop replays and learns from: 'synthetic' or a data path")
+    demo.add_argument("--loop-s", type=float, default=150.0, help="seconds the live twin loop runs")
+    demo.add_argument("--no-loop", action="store_true", help="skip the live twin loop")
+    demo.add_argument("--no-offline", action="store_true", help="skip the offline clustering + per-cluster twins")
+    demo.add_argument("--cells", type=int, default=400, help="offline stage: synthetic cells")
+    demo.add_argument("--days", type=int, default=28, help="offline stage: synthetic days")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--out", default="runs/demo")
+    demo.add_argument("--ric", action="store_true",
+                      help="also run the kpimon RIC stage first (live per-cell KPIs; the twin loop subsumes it)")
     demo.add_argument("--ric-only", action="store_true",
                       help="only the RIC stage: Redis + fabric + simulator + kpimon, live per-cell KPIs")
-    demo.add_argument("--no-ric", action="store_true", help="skip the RIC stage")
     demo.add_argument("--ric-seconds", type=float, default=10.0, help="how long the live KPI table runs")
     demo.set_defaults(func=cmd_demo)
     return p

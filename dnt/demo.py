@@ -1,9 +1,10 @@
-"""The main job (``make demo``): synthetic Milan → BS clustering → one twin per cluster → report.
+"""The main job (``make demo``): the twin lifecycle live, then the offline clustering + per-cluster twins.
 
-Later issues grow this into the full RIC loop (E2 simulator, local fabric, vtwin rApp, htwin and
-aggregator xApps). Today it runs the library pieces that loop will use, on the embedded default data,
-in a few minutes on 2 cores, and leaves a report folder: ``report.json``, ``clusters.png`` and one
-``forecast_cluster<k>.png`` per cluster.
+Stage 1 (:mod:`dnt.demo_twin`): synthetic Milan (or ``--data``) → E2 simulator → local fabric → vtwin rApp
+creates the initial twin → two htwin replicas + the aggregator keep it in sync, with a live summary; it writes
+``twin_loop.json``, ``twin_forecasts.png``, ``twin_error.png`` and ``twin_bytes.png``. Stage 2 (optional):
+synthetic Milan → BS clustering → one twin per cluster (``clusters.png``, ``forecast_cluster<k>.png``).
+Everything lands in one report folder with ``report.json``; defaults finish in about 5 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dnt.data.summary import summarize
 from dnt.data.synth import SynthConfig, generate
 from dnt.data.windows import WindowConfig
 from dnt.demo_ric import RicDemoConfig, run_ric_demo
+from dnt.demo_twin import TwinDemoConfig, run_twin_demo
 from dnt.errors import ConfigError
 from dnt.fl.clustering import ClusterConfig, Clustering, cluster_cells
 from dnt.progress import progress_callback
@@ -50,8 +52,12 @@ class DemoConfig:
     """How each cluster twin is trained (10-min steps, horizon 6 = 1 h)."""
     out_dir: str = "runs/demo"
     """Report folder."""
-    ric: RicDemoConfig | None = field(default_factory=RicDemoConfig)
-    """The RIC stage (Redis + fabric + simulator + kpimon, live per-cell KPIs); None skips it."""
+    ric: RicDemoConfig | None = None
+    """The kpimon RIC stage (live per-cell KPIs; subsumed by the twin loop, so off by default); None skips it."""
+    twin_loop: TwinDemoConfig | None = field(default_factory=TwinDemoConfig)
+    """The twin-lifecycle stage (simulator + fabric + vtwin + htwin x2 + aggregator); None skips it."""
+    offline: bool = True
+    """Run the offline stage (clustering + one twin per cluster) after the loop."""
 
     def __post_init__(self) -> None:
         if self.cells_per_twin < 1:
@@ -92,6 +98,19 @@ def run_demo(cfg: DemoConfig = DemoConfig(), show_progress: bool = True) -> Path
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ric = run_ric_demo(cfg.ric, show=show_progress) if cfg.ric is not None else None
+    loop = run_twin_demo(cfg.twin_loop, out, show=show_progress) if cfg.twin_loop is not None else None
+    doc: dict = {"config": cfg, "environment": environment(), "twin_loop": loop, "ric": ric}
+    if cfg.offline:
+        doc.update(_offline(cfg, out, show_progress))
+    doc["wall_s"] = time.perf_counter() - t0
+    (out / "report.json").write_text(json.dumps(to_jsonable(doc), indent=2) + "\n")
+    files = sorted(p.name for p in out.glob("*.png"))
+    print(f"report: {out}/report.json + {', '.join(files)} ({time.perf_counter() - t0:.0f} s)")
+    return out
+
+
+def _offline(cfg: DemoConfig, out: Path, show_progress: bool) -> dict:
+    """Synthetic Milan → BS clustering → one twin per cluster; the report's data/clusters/twins sections."""
     with progress_callback(f"synthetic Milan: {cfg.n_cells} cells x {cfg.days} days", show_progress) as cb:
         traffic = generate(SynthConfig(n_cells=cfg.n_cells, days=cfg.days, seed=cfg.seed), progress=cb)
     info = summarize(traffic)
@@ -118,11 +137,5 @@ def run_demo(cfg: DemoConfig = DemoConfig(), show_progress: bool = True) -> Path
     print_table("one twin per cluster: test MSE (z-units), 10-min steps, horizon 6",
                 ["cluster", "cells", "twin cells", "lstm", "persistence", "seasonal_day",
                  "lstm/persistence", "lstm/seasonal_day"], rows)
-    doc = {"config": cfg, "environment": environment(), "data": info,
-           "clusters": {"sizes": clusters.sizes, "iterations": clusters.iterations,
-                        "converged": clusters.converged},
-           "twins": twins, "ric": ric, "wall_s": time.perf_counter() - t0}
-    (out / "report.json").write_text(json.dumps(to_jsonable(doc), indent=2) + "\n")
-    print(f"report: {out}/report.json, {out}/clusters.png, {out}/forecast_cluster*.png "
-          f"({time.perf_counter() - t0:.0f} s)")
-    return out
+    return {"data": info, "clusters": {"sizes": clusters.sizes, "iterations": clusters.iterations,
+                                       "converged": clusters.converged}, "twins": twins}

@@ -22,7 +22,7 @@ from typing import Any
 
 from dnt.errors import DntError
 
-__all__ = ["RicDemoConfig", "run_ric_demo"]
+__all__ = ["RicDemoConfig", "run_ric_demo", "start_fabric"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -89,6 +89,23 @@ def _stop(proc: subprocess.Popen[str] | None, timeout_s: float = 15.0) -> int | 
     return proc.wait()
 
 
+def start_fabric(env: dict[str, str], log: Any) -> tuple[subprocess.Popen[str], dict[str, int]]:
+    """``python -m sim.fabric`` on ephemeral ports (stderr to ``log``); (the process, its ports).
+
+    Raises
+    ------
+    DntError
+        it did not print ``FABRIC_READY`` (the message carries its last log lines).
+    """
+    fabric = _spawn(["-m", "sim.fabric", "--e2-port", "0", "--xapp-port", "0", "--http-port", "0",
+                     "--log-level", "WARNING"], env, stdout=subprocess.PIPE, stderr=log)
+    line = fabric.stdout.readline() if fabric.stdout else ""
+    if not line.startswith("FABRIC_READY "):
+        _stop(fabric)
+        raise DntError(f"the fabric did not start: {line.strip()} {_tail(log)}")
+    return fabric, json.loads(line.split(" ", 1)[1])
+
+
 def run_ric_demo(cfg: RicDemoConfig = RicDemoConfig(), show: bool = True) -> dict[str, Any]:
     """Run the stage; return a summary (cells with KPIs, records seen, fabric counters, exit codes).
 
@@ -116,13 +133,7 @@ def run_ric_demo(cfg: RicDemoConfig = RicDemoConfig(), show: bool = True) -> dic
         env = {**os.environ, **redis.env(), "PYTHONUNBUFFERED": "1"}
         os.environ.update(redis.env())
         try:
-            fabric = procs["fabric"] = _spawn(["-m", "sim.fabric", "--e2-port", "0", "--xapp-port", "0",
-                                               "--http-port", "0", "--log-level", "WARNING"], env,
-                                              stdout=subprocess.PIPE, stderr=log)
-            line = fabric.stdout.readline() if fabric.stdout else ""
-            if not line.startswith("FABRIC_READY "):
-                raise DntError(f"the fabric did not start: {line.strip()} {_tail(log)}")
-            ports = json.loads(line.split(" ", 1)[1])
+            procs["fabric"], ports = start_fabric(env, log)
             console.print(f"[bold]RIC stage[/]: Redis :{redis.port}, fabric E2 :{ports['e2_port']} xApps "
                           f":{ports['xapp_port']} REST :{ports['http_port']}; {cfg.n_gnbs} gNBs at {cfg.speed:g}x")
             procs["sim"] = _spawn(["-m", "sim", "--transport", "tcp", "--ric", f"127.0.0.1:{ports['e2_port']}",

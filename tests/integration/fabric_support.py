@@ -13,16 +13,14 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis as redis_client
 
+from dnt.procs import rest, wait_until  # noqa: F401 - re-exported to the tests
 from dnt.ric.local_runtime import LocalConfig, LocalRuntime
 from dnt.ric.redis_server import RedisServer, free_port
 from dnt.ric.sdl import SdlStore
@@ -30,33 +28,6 @@ from sim.config import load_config
 from sim.runner import SimRunner
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(delay)  # polling a condition with back-off, bounded by the deadline
-        delay = min(delay * 2, 0.1)
-
-
-def rest(method: str, url: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
-    """One HTTP call: (status, decoded JSON body or None)."""
-    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            text = resp.read()
-            return resp.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as err:
-        text = err.read()
-        return err.code, json.loads(text) if text else None
 
 
 class FabricProcess:

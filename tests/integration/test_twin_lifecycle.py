@@ -10,66 +10,17 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-import threading
 from typing import Any
 
-import numpy as np
 import pytest
-from fabric_support import REPO, rest, start_sim, wait_until
+from fabric_support import rest, start_sim, wait_until
 
 from dnt.errors import PolicyError
+from dnt.procs import Proc, forecast_error
 from dnt.ric.redis_server import free_port
 from dnt.twin.registry import TWIN_POLICY_TYPE_ID, a1_put_policy, a1_put_policy_type, twin_policy_type
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-STEP_MS = 600_000
-
-
-class Proc:
-    """A deployable as a child process, its output kept for failure messages."""
-
-    def __init__(self, script: str, env: dict[str, str], *settings: str) -> None:
-        self.name = f"{script} {' '.join(settings)}"
-        self.lines: list[str] = []
-        self.proc = subprocess.Popen([sys.executable, script, *[a for s in settings for a in ("--set", s)]],
-                                     cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-    def tail(self) -> str:
-        return f"--- {self.name} (rc {self.proc.poll()})\n" + "".join(self.lines[-15:])
-
-
-def _forecast_error(snapshots: dict[tuple[int, int], list[float]], actual: dict[int, dict[int, float]]
-                    ) -> tuple[float, float, int]:
-    """(twin MAE, persistence MAE, pairs) over every recorded forecast whose targets were observed."""
-    twin, pers = [], []
-    for (cell, start_ms), values in snapshots.items():
-        series = actual.get(cell, {})
-        s0 = start_ms // STEP_MS
-        if s0 - 1 not in series:
-            continue
-        for j, v in enumerate(values):
-            if s0 + j in series:
-                twin.append(abs(v - series[s0 + j]))
-                pers.append(abs(series[s0 - 1] - series[s0 + j]))
-    return float(np.mean(twin)), float(np.mean(pers)), len(twin)
-
-
 def test_twin_lifecycle_end_to_end(fabric, fabric_env, fabric_store) -> None:
     env = {**fabric_env, "DNT_FABRIC": f"127.0.0.1:{fabric.endpoints['xapp_port']}"}
     registry_port = free_port()
@@ -118,7 +69,7 @@ def test_twin_lifecycle_end_to_end(fabric, fabric_env, fabric_store) -> None:
         state: dict[str, Any] = fabric_store.get_json("htwin", f"history:htwin-{i}") or {}
         for cell, steps in state.items():
             actual[int(cell)] = {int(k): float(v) for k, v in steps.items()}
-    twin_mae, pers_mae, pairs = _forecast_error(snapshots, actual)
+    twin_mae, pers_mae, pairs = forecast_error(snapshots, actual)
     latest = fabric_store.get_json("aggregator", "latest")
     assert latest["version"] >= 7 and latest["rule"] == "mean"
     resumed = [int(v) for v in re.findall(r"resumed twin v(\d+) from SDL", stopped_log)]

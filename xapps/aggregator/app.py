@@ -7,7 +7,8 @@ Wiring only: config → runtime → three handlers → ``run()``:
 * DNT_TWIN_UPDATE → :meth:`dnt.twin.hservice.TwinAggregator.submit` (state saved in SDL ``aggregator``
   before anything else) → on a new version, broadcast DNT_GLOBAL_TWIN;
 * metrics: ``fl/accepted``, ``fl/rejected``, ``fl/rejected/<reason>``, ``fl/staleness/<tau>`` (histogram),
-  ``fl/versions``.
+  ``fl/versions``, ``fl/bytes_in`` / ``fl/bytes_out`` (update and twin payload bytes); the counters are also
+  written to SDL ``aggregator``/``metrics`` after each update (the demo's live view reads them).
 
 Restarted, it resumes the saved twin and buffer from SDL and asks the A1 mediator for its policies.
 
@@ -53,8 +54,10 @@ def wire(rt: Runtime, cfg: AggregatorConfig) -> tuple[TwinAggregator, A1PolicyHa
     agg = TwinAggregator(rt.store, cfg.namespace)
 
     def broadcast(twin: object) -> None:
-        rt.send(DNT_GLOBAL_TWIN, encode(twin))  # type: ignore[arg-type]
+        blob = encode(twin)  # type: ignore[arg-type]
+        rt.send(DNT_GLOBAL_TWIN, blob)
         rt.count("fl/versions")
+        rt.count("fl/bytes_out", len(blob))
 
     def fetch(digest: str, url: str | None) -> bytes:
         return fetch_model(url or cfg.registry_url, digest)
@@ -69,8 +72,10 @@ def wire(rt: Runtime, cfg: AggregatorConfig) -> tuple[TwinAggregator, A1PolicyHa
         res, twin = agg.submit(msg.payload)
         rt.count("fl/accepted" if res.accepted else "fl/rejected")
         rt.count(f"fl/staleness/{res.staleness}" if res.accepted else f"fl/rejected/{res.reason}")
+        rt.count("fl/bytes_in", len(msg.payload))
         if twin is not None:
             broadcast(twin)
+        rt.store.set_json(cfg.namespace, "metrics", rt.metrics())  # the counters, for dashboards (the demo)
 
     handler = A1PolicyHandler({TWIN_POLICY_TYPE_ID: twin_policy_type()}, on_policy)
     handler.register(rt)
