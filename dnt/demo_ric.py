@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dnt.errors import DntError
+from dnt.procs import temporary_env
 
 __all__ = ["RicDemoConfig", "run_ric_demo", "start_fabric"]
 
@@ -125,13 +126,11 @@ def run_ric_demo(cfg: RicDemoConfig = RicDemoConfig(), show: bool = True) -> dic
         raise DntError(f"the RIC demo needs the source tree (xapps/kpimon/app.py not found under {REPO})")
     console = Console() if sys.stdout.isatty() else Console(width=110)
     t0 = time.perf_counter()
-    saved = {k: os.environ.get(k) for k in ("DBAAS_SERVICE_HOST", "DBAAS_SERVICE_PORT")}
     # stopped in this order: the nodes first (no indication is left without its xApp), the fabric last
     procs: dict[str, subprocess.Popen[str] | None] = {"sim": None, "kpimon": None, "fabric": None}
     log = tempfile.TemporaryFile(mode="w+")  # the fabric's log: shown when something fails
-    with RedisServer() as redis:
+    with RedisServer() as redis, temporary_env(redis.env()):
         env = {**os.environ, **redis.env(), "PYTHONUNBUFFERED": "1"}
-        os.environ.update(redis.env())
         try:
             procs["fabric"], ports = start_fabric(env, log)
             console.print(f"[bold]RIC stage[/]: Redis :{redis.port}, fabric E2 :{ports['e2_port']} xApps "
@@ -160,11 +159,6 @@ def run_ric_demo(cfg: RicDemoConfig = RicDemoConfig(), show: bool = True) -> dic
         finally:
             codes = {name: _stop(p) for name, p in procs.items()}
             log.close()
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
     fabric_out = procs["fabric"].stdout.read() if procs["fabric"] and procs["fabric"].stdout else ""
     counters = next((json.loads(x.split(" ", 1)[1]) for x in fabric_out.splitlines()
                      if x.startswith("FABRIC_STOPPED ")), {})

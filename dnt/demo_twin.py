@@ -25,7 +25,7 @@ from typing import Any
 
 from dnt.demo_ric import _spawn, _stop, start_fabric
 from dnt.errors import DntError
-from dnt.procs import REPO, STEP_MS, Proc, forecast_error, rest
+from dnt.procs import REPO, STEP_MS, Proc, forecast_error, rest, temporary_env
 
 __all__ = ["TwinDemoConfig", "run_twin_demo"]
 
@@ -210,13 +210,11 @@ def run_twin_demo(cfg: TwinDemoConfig, out: Path, show: bool = True) -> dict[str
     out.mkdir(parents=True, exist_ok=True)
     console = Console() if sys.stdout.isatty() else Console(width=110)
     t0 = time.perf_counter()
-    saved = {k: os.environ.get(k) for k in ("DBAAS_SERVICE_HOST", "DBAAS_SERVICE_PORT")}
     apps: list[Proc] = []
     fabric = sim = None
     log = tempfile.TemporaryFile(mode="w+")
-    with RedisServer() as redis:
+    with RedisServer() as redis, temporary_env(redis.env()):
         env = _clean_env(redis.env())
-        os.environ.update(redis.env())
         try:
             fabric, ports = start_fabric(env, log)
             url = f"http://127.0.0.1:{ports['http_port']}"
@@ -267,11 +265,6 @@ def run_twin_demo(cfg: TwinDemoConfig, out: Path, show: bool = True) -> dict[str
             codes["sim"] = _stop(sim)
             codes["fabric"] = _stop(fabric)
             log.close()
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
     agg_metrics = _stopped_metrics(apps[0])
     live_bytes = {"update_bytes_in": agg_metrics.get("fl/bytes_in", row["bytes_in"]),
                   "twin_bytes_out": agg_metrics.get("fl/bytes_out", row["bytes_out"])}

@@ -2,25 +2,28 @@
 
 :class:`Proc` runs one deployable (an xApp or rApp script) with its output kept for failure messages;
 :func:`wait_until` polls a condition until a deadline; :func:`rest` makes one JSON HTTP call;
-:func:`forecast_error` scores SDL forecast snapshots against the observed series (twin vs persistence).
+:func:`forecast_error` scores SDL forecast snapshots against the observed series (twin vs persistence);
+:func:`temporary_env` sets environment variables (e.g. the DBAAS address) for the duration of a block.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["REPO", "STEP_MS", "Proc", "forecast_error", "rest", "wait_until"]
+__all__ = ["REPO", "STEP_MS", "Proc", "forecast_error", "rest", "temporary_env", "wait_until"]
 
 REPO = Path(__file__).resolve().parents[1]
 STEP_MS = 600_000
@@ -101,3 +104,18 @@ def forecast_error(snapshots: dict[tuple[int, int], list[float]], actual: dict[i
     if not twin:
         return float("nan"), float("nan"), 0
     return float(np.mean(twin)), float(np.mean(pers)), len(twin)
+
+
+@contextlib.contextmanager
+def temporary_env(values: Mapping[str, str]) -> Iterator[None]:
+    """Set ``values`` in ``os.environ`` for the block; restore (or remove) each variable afterwards."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -60,10 +60,6 @@ _IE25, _IE26, _IE20 = b"\x00\x19\x00", b"\x00\x1a\x00", b"\x00\x14\x00"
 _TYPE_BY_OCTET: dict[int, RicIndicationType] = {0x00: "report", 0x40: "insert"}
 
 
-
-
-
-
 def encode_indication(msg: RICindication) -> bytes:
     """Encode a RIC INDICATION with the template (falls back to pycrate outside it).
 
@@ -130,10 +126,6 @@ def encode_indication(msg: RICindication) -> bytes:
         raise EncodeError(f"RICindication: field of the wrong type: {err}") from err
     body = b"\x00\x00" + bytes((count,)) + b"".join(parts)
     return _PDU_HEAD + _length(len(body)) + body
-
-
-
-
 
 
 def try_decode_indication(data: bytes | bytearray | memoryview) -> RICindication | None:

@@ -46,10 +46,6 @@ _ACK_BY_OCTET = {0x00: "noAck", 0x40: "ack"}
 _MAX = 16383
 
 
-
-
-
-
 def encode_control_request(msg: RICcontrolRequest) -> bytes:
     """Encode a RIC CONTROL REQUEST with the template (pycrate outside it); same bytes as ``e2ap.encode``.
 
@@ -88,10 +84,6 @@ def encode_control_request(msg: RICcontrolRequest) -> bytes:
         raise EncodeError(f"RICcontrolRequest: field of the wrong type: {err}") from err
     body = b"\x00\x00" + bytes((count,)) + b"".join(parts)
     return _PDU_HEAD + _length(len(body)) + body
-
-
-
-
 
 
 def try_decode_control_request(data: bytes | bytearray | memoryview) -> RICcontrolRequest | None:
