@@ -26,8 +26,9 @@ from typing import Any
 from dnt.demo_ric import _spawn, _stop, start_fabric
 from dnt.errors import DntError
 from dnt.procs import REPO, STEP_MS, Proc, forecast_error, rest, temporary_env
+from dnt.ran.capacity import CellRadioConfig
 
-__all__ = ["TwinDemoConfig", "run_twin_demo"]
+__all__ = ["TwinDemoConfig", "run_twin_demo", "simulated_traffic"]
 
 
 @dataclass(frozen=True)
@@ -44,16 +45,37 @@ class TwinDemoConfig:
     """Simulated gNBs (25 cells each)."""
     speed: float = 600.0
     """Replay speed: 600 = one 10-minute step per second."""
-    start_step: int = 48
-    """Replay start (10-min steps; 48 = 08:00 of the first day)."""
-    history_cells: int = 16
-    """Cells vtwin creates the initial twin from."""
+    history_days: int = 7
+    """Days of history before the replay: vtwin creates the twin from them (the same cells)."""
+    start_hour: int = 8
+    """The replay starts at this hour of the day after the history."""
     update_cadence_s: float = 2.0
     """The dnt-twin policy's update cadence."""
     sample_cells: int = 4
     """Cells plotted forecast vs truth."""
     startup_timeout_s: float = 120.0
     """Give up when the policy is not IN EFFECT within this long."""
+
+
+def simulated_traffic(n_gnbs: int, days: int, path: Path, seed: int = 0) -> Path:
+    """Synthetic traffic of exactly the cells of the simulator's ``n_gnbs`` gNBs, saved at ``path`` (.npz).
+
+    The simulator replays it (``replay.data``) and vtwin creates the twin from its days before the replay
+    start (``until_step``): the V-twin learns the history of the very cells it then twins live.
+    """
+    from dnt.data.synth import SynthConfig, generate
+    from sim.topology import Topology, TopologyConfig
+
+    cells = tuple(int(c) for c in Topology(TopologyConfig(n_gnbs=n_gnbs)).cell_ids)
+    return generate(SynthConfig(cell_ids=cells, days=days, seed=seed)).save(path)
+
+
+def _demo_data(cfg: TwinDemoConfig, start_step: int, workdir: Path) -> str:
+    """The user's path, or synthetic traffic of the simulated cells long enough not to wrap around."""
+    if cfg.data != "synthetic":
+        return cfg.data
+    steps = start_step + (cfg.loop_s + cfg.startup_timeout_s) * cfg.speed / 600.0
+    return str(simulated_traffic(cfg.n_gnbs, math.ceil(steps / 144) + 1, workdir / "demo_traffic.npz"))
 
 
 def _clean_env(extra: dict[str, str]) -> dict[str, str]:
@@ -213,7 +235,7 @@ def run_twin_demo(cfg: TwinDemoConfig, out: Path, show: bool = True) -> dict[str
     apps: list[Proc] = []
     fabric = sim = None
     log = tempfile.TemporaryFile(mode="w+")
-    with RedisServer() as redis, temporary_env(redis.env()):
+    with RedisServer() as redis, temporary_env(redis.env()), tempfile.TemporaryDirectory() as workdir:
         env = _clean_env(redis.env())
         try:
             fabric, ports = start_fabric(env, log)
@@ -222,12 +244,11 @@ def run_twin_demo(cfg: TwinDemoConfig, out: Path, show: bool = True) -> dict[str
             console.print(f"[bold]twin loop[/]: Redis :{redis.port}, fabric :{ports['e2_port']}/"
                           f"{ports['xapp_port']}/{ports['http_port']}; {cfg.n_gnbs} gNBs at {cfg.speed:g}x, "
                           f"data {cfg.data}")
-            # synthetic data long enough that the replay does not wrap around during the loop
-            steps = cfg.start_step + (cfg.loop_s + cfg.startup_timeout_s) * cfg.speed / 600.0
-            days = ["--days", str(math.ceil(steps / 144) + 1)] if cfg.data == "synthetic" else []
+            start_step = cfg.history_days * 144 + cfg.start_hour * 6
+            data = _demo_data(cfg, start_step, Path(workdir))
             sim = _spawn(["-m", "sim", "--transport", "tcp", "--ric", f"127.0.0.1:{ports['e2_port']}", "--gnbs",
-                          str(cfg.n_gnbs), "--speed", str(cfg.speed), "--data", cfg.data, *days, "--set",
-                          f"replay.start_step={cfg.start_step}", "--quiet", "--log-level", "WARNING"], env,
+                          str(cfg.n_gnbs), "--speed", str(cfg.speed), "--data", data, "--set",
+                          f"replay.start_step={start_step}", "--quiet", "--log-level", "WARNING"], env,
                          stdout=subprocess.DEVNULL)
             registry = f"registry_url=http://127.0.0.1:{(registry_port := free_port())}"
             apps.append(Proc("xapps/aggregator/app.py", env, registry))
@@ -235,7 +256,8 @@ def run_twin_demo(cfg: TwinDemoConfig, out: Path, show: bool = True) -> dict[str
                      for i in range(2)]
             apps.append(Proc("rapps/vtwin/app.py", env, f"a1_url={url}", f"registry_port={registry_port}",
                              f"update_cadence_s={cfg.update_cadence_s:g}", "buffer_size=2",
-                             f"n_cells={cfg.history_cells}", f"data={cfg.data}"))
+                             f"data={data}", f"until_step={start_step}",
+                             f"history_scale={1000 * CellRadioConfig().mbps_per_unit[0]:g}"))
             status = f"{url}/A1-P/v2/policytypes/{TWIN_POLICY_TYPE_ID}/policies/dnt-twin-1/status"
             deadline = time.monotonic() + cfg.startup_timeout_s
             with console.status("vtwin creating the initial twin, waiting for the dnt-twin policy IN EFFECT"):

@@ -4,7 +4,9 @@
 accelerated) into one value per cell per step (the mean of the step's reports), keeps the last
 ``max_steps`` steps, and cuts them into training windows (:meth:`CellHistory.split`) and forecast inputs
 (:meth:`CellHistory.inputs`), z-scored per cell with the cell's own history. Seasonal inputs older than
-the history are filled with the last value (persistence), so a young worker still forecasts.
+the history are filled with the last value (persistence), so a young worker still forecasts;
+:meth:`CellHistory.seed` fills a new cell's past from the V-twin's KPI history snapshot
+(:class:`dnt.twin.archive.KpiHistory`) so that it is rarely young.
 
 :func:`server_to_bytes` / :func:`server_from_bytes` persist a :class:`~dnt.fl.asyn.FedBuff` server (model,
 layout, buffered updates, counters) as one blob, so a restarted aggregator loses no accepted update.
@@ -62,6 +64,35 @@ class CellHistory:
         if step == cur[0]:
             self._open[cell] = (step, cur[1] + float(value), cur[2] + 1)
         return False  # a late report of an already closed step is ignored
+
+    def has(self, cell: int) -> bool:
+        """True once ``cell`` has a value (closed or still open)."""
+        return cell in self.steps or cell in self._open
+
+    def cells(self) -> list[int]:
+        """Every cell with a value (closed or still open)."""
+        return sorted(set(self.steps) | set(self._open))
+
+    def seed(self, cell: int, first_step: int, values: np.ndarray, before: int | None = None) -> int:
+        """Fill ``cell``'s steps before its earliest known step (and before ``before``) from an archive
+        (``values`` start at ``first_step``); never overwrites a live value, skips NaN, keeps at most
+        ``max_steps``. Returns the number of steps seeded."""
+        known = list(self.steps.get(cell, {})) + ([self._open[cell][0]] if cell in self._open else [])
+        known += [] if before is None else [int(before)]
+        limit = min(known) if known else first_step + len(values)
+        series = self.steps.setdefault(cell, {})
+        lo = max(int(first_step), limit - self.max_steps)
+        added = []
+        for k in range(lo, min(limit, first_step + len(values))):
+            v = float(values[k - first_step])
+            if np.isfinite(v):
+                series[k] = v
+                added.append(k)
+        for old in sorted(series)[:-self.max_steps]:
+            del series[old]
+        if not series:
+            del self.steps[cell]
+        return sum(k in series for k in added)
 
     def series(self, cell: int) -> tuple[np.ndarray, int]:
         """(values of the closed steps, contiguous, gaps filled forward; the step index after the last)."""

@@ -25,8 +25,9 @@ from pathlib import Path
 from dnt import config as dnt_config
 from dnt.data.io import load_traffic
 from dnt.data.synth import SynthConfig, generate
-from dnt.errors import DntError
+from dnt.errors import ConfigError, DntError
 from dnt.fl.messages import GlobalTwin, encode
+from dnt.twin.archive import KpiHistory
 from dnt.twin.lifecycle import VTwinConfig, create_vtwin
 from dnt.twin.registry import (
     TWIN_POLICY_TYPE_ID,
@@ -50,6 +51,10 @@ class VtwinAppConfig:
     seed: int = 1
     centre_cell: int = 5161
     channel: str = "internet"
+    until_step: int = 0
+    history_steps: int = 288
+    history_scale: float = 40.0
+    history_kpi: str = "DNT.OfferedLoadDl.1-000001"
     creation: VTwinConfig = field(default_factory=VTwinConfig)
     update_cadence_s: float = 10.0
     buffer_size: int = 4
@@ -78,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=cfg.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     traffic = (generate(SynthConfig(n_cells=cfg.n_cells, days=cfg.days, seed=cfg.seed, centre_cell=cfg.centre_cell))
                if cfg.data == "synthetic" else load_traffic(cfg.data))
+    if cfg.until_step:
+        if not 0 < cfg.until_step <= traffic.n_steps:
+            raise ConfigError(f"vtwin: until_step {cfg.until_step} outside the data's 1..{traffic.n_steps} steps")
+        traffic = traffic.slice_steps(0, cfg.until_step)
     log.info("creating the V-twin from %d cells x %d steps (%s)", traffic.n_cells, traffic.values.shape[1], cfg.data)
     res = create_vtwin(traffic, cfg.creation, cfg.channel)
     log.info("V-twin v%d: test MSE %.4f (persistence %.4f), clusters %s", res.global_twin.model.version,
@@ -86,13 +95,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     digest = publish(reg, res.global_twin)
     for twin in res.cluster_twins.values():
         publish(reg, twin)
+    history = KpiHistory.from_traffic(traffic, cfg.channel, n_steps=cfg.history_steps, scale=cfg.history_scale,
+                                      kpi=cfg.history_kpi)
+    history_digest = reg.publish(history.to_bytes(), res.global_twin.model.version).digest
     server = RegistryServer(reg, cfg.registry_host, cfg.registry_port).start()
     url = cfg.registry_url or server.url
     log.info("model registry at %s: global twin %s", server.url, digest)
     if cfg.a1_url:
         policy = {"model_version": res.global_twin.model.version, "model_digest": digest, "model_url": url,
                   "aggregation_rule": cfg.creation.rule, "update_cadence_s": cfg.update_cadence_s,
-                  "buffer_size": cfg.buffer_size}
+                  "buffer_size": cfg.buffer_size,
+                  "history_digest": history_digest}
         a1_put_policy_type(cfg.a1_url, twin_policy_type())
         a1_put_policy(cfg.a1_url, TWIN_POLICY_TYPE_ID, cfg.policy_instance, policy)
         log.info("A1 policy %d/%s created: %s", TWIN_POLICY_TYPE_ID, cfg.policy_instance, policy)

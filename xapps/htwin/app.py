@@ -5,7 +5,8 @@ Wiring only: config → runtime → three handlers → ``run()``; the work is :c
 * RIC_INDICATION → per-cell KPI records (:class:`dnt.ran.kpi.CellKpmSubscriptions`) → the eMBB offered load
   (``DNT.OfferedLoadDl.1-000001``) into per-cell 10-minute windows;
 * A1_POLICY_REQ (``dnt-twin``, 20100) → fetch the named model from the vtwin registry, load it only when
-  its bytes hash to the policy's digest; the policy's ``update_cadence_s`` paces the updates;
+  its bytes hash to the policy's digest; the policy's ``update_cadence_s`` paces the updates; its
+  ``history_digest`` names the KPI history snapshot a new cell's window is seeded from;
 * DNT_GLOBAL_TWIN → take newer versions (SHA-256 checked) → forecasts.
 
 A background thread subscribes the E2 nodes of this replica (replica ``i`` of ``n`` takes the nodes whose
@@ -87,15 +88,24 @@ def wire(rt: Runtime, cfg: HtwinConfig) -> tuple[TwinWorker, CellKpmSubscription
     if (p := rt.store.get_json(cfg.namespace, f"policy:{cfg.name}")) is not None:
         pace["cadence_s"] = float(p["update_cadence_s"])
 
+    seeded = {"n": 0}
+
+    def count_seeded(rt: Runtime) -> None:  # cells whose window the V-twin's KPI history seeded
+        if worker.seeded_cells > seeded["n"]:
+            rt.count("htwin/seeded_cells", worker.seeded_cells - seeded["n"])
+            seeded["n"] = worker.seeded_cells
+
     def on_indication(msg: Message, rt: Runtime) -> None:
         for record in cells.records(msg.payload, msg.sub_id):
             if worker.on_record(record):
                 pace["dirty"] = True
+        count_seeded(rt)
 
     def on_policy(policy: A1Policy, rt: Runtime) -> None:
         if policy.body is not None:
             worker.apply_policy(policy.body, lambda d, u: fetch_model(u or cfg.registry_url, d))
             pace["cadence_s"], pace["dirty"] = float(policy.body["update_cadence_s"]), True
+            count_seeded(rt)
 
     def on_global(msg: Message, rt: Runtime) -> None:
         if worker.on_global(msg.payload):
