@@ -13,6 +13,7 @@ __all__ = [
     "ModelIntegrityError",
     "PolicyError",
     "TransportError",
+    "AuthError",
 ]
 
 
@@ -62,3 +63,21 @@ class PolicyError(DntError, ValueError):
 
 class TransportError(DntError, OSError):
     """A transport (socket, RMR, HTTP) failed."""
+
+
+class AuthError(DntError):
+    """A twin update failed authentication or replay protection (:mod:`dnt.fl.auth`).
+
+    ``reason`` is one of ``"unknown client"`` (no key for the client id), ``"unsigned"`` (no nonce or tag
+    where one is required), ``"bad tag"`` (the HMAC does not match: wrong key or modified message),
+    ``"replayed nonce"`` (this client's nonce was seen before) or ``"stale nonce"`` (the nonce's timestamp
+    is outside the replay window, so it can no longer be checked against the nonces remembered).
+    """
+
+    REASONS = ("unknown client", "unsigned", "bad tag", "replayed nonce", "stale nonce")
+
+    def __init__(self, reason: str, client_id: str = "", detail: str = "") -> None:
+        super().__init__(f"update from {client_id!r} rejected: {reason}" + (f" ({detail})" if detail else ""))
+        self.reason = reason
+        self.client_id = client_id
+        self.detail = detail

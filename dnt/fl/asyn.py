@@ -95,6 +95,11 @@ class SubmitResult:
     ``reason`` is ``"buffered"``, ``"applied"`` (it completed an aggregation), ``"stale"`` (dropped:
     older than ``max_staleness``), ``"future"`` (its base version is newer than the server's),
     ``"invalid"`` (wrong length or non-finite) or ``"failed"`` (the rule raised; the model was kept).
+    A caller screening updates before the server (e.g. the aggregator's authentication) may add its own
+    reasons, with ``detail`` saying why.
+
+    ``clients`` names the client of each aggregated update, aligned with ``aggregated.weights`` (set
+    whenever ``aggregated`` is), so a caller can see whom the rule trimmed or rejected.
     """
 
     accepted: bool
@@ -102,6 +107,8 @@ class SubmitResult:
     staleness: int
     version: int
     aggregated: Aggregated | None = None
+    clients: tuple[str, ...] = ()
+    detail: str = ""
 
 
 class AsyncServer(ABC):
@@ -184,7 +191,7 @@ class FedBuff(AsyncServer):
         if len(self.buffer) >= self.cfg.buffer_size:
             res = self.flush()
             if res is not None:
-                return SubmitResult(res.accepted, res.reason, tau, res.version, res.aggregated)
+                return dataclasses.replace(res, staleness=tau)
         return SubmitResult(True, "buffered", tau, self.version)
 
     def flush(self) -> SubmitResult | None:
@@ -204,7 +211,7 @@ class FedBuff(AsyncServer):
             return SubmitResult(False, "failed", 0, self.version)
         self._set(self._model.vector + np.float32(self.cfg.server_lr) * agg.delta)
         self.stats.aggregations += 1
-        return SubmitResult(True, "applied", 0, self.version, agg)
+        return SubmitResult(True, "applied", 0, self.version, agg, tuple(u.client_id for u in buf))
 
 
 class FedAsync(AsyncServer):
@@ -235,7 +242,7 @@ class FedAsync(AsyncServer):
         for v in [v for v in self.versions if v < self.version - self.cfg.max_staleness]:
             del self.versions[v]
         self.stats.aggregations += 1
-        return SubmitResult(True, "applied", tau, self.version, agg)
+        return SubmitResult(True, "applied", tau, self.version, agg, (update.client_id,))
 
 
 def make_server(init: GlobalModel | np.ndarray, cfg: AsyncConfig | None = None,

@@ -121,13 +121,18 @@ class AggContext:
     version : the current model version at aggregation time.
     staleness : per update (aligned with the list given to the rule); ``None`` = each update's own
         ``staleness``, else ``version - base_version``.
-    config : free-form extras a rule may read (e.g. a server reference update for FLTrust).
+    config : free-form extras a rule may read.
+    reference : (D,) the server's own update for this round, trained on its small clean root dataset
+        from the same model as the clients (FLTrust's ``g_0``); ``None`` = the server has none. Rules
+        that need it (:class:`~dnt.fl.rules.FLTrust`) raise :class:`~dnt.errors.AggregationError`
+        without it; the others ignore it. Not part of equality.
     """
 
     seed: int = 0
     version: int = 0
     staleness: tuple[int, ...] | None = None
     config: Mapping[str, Any] = field(default_factory=dict)
+    reference: np.ndarray | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, eq=False)

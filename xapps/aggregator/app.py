@@ -6,6 +6,10 @@ Wiring only: config → runtime → three handlers → ``run()``:
   verify its SHA-256 (:func:`dnt.twin.registry.fetch_model`), load it → broadcast DNT_GLOBAL_TWIN;
 * DNT_TWIN_UPDATE → :meth:`dnt.twin.hservice.TwinAggregator.submit` (state saved in SDL ``aggregator``
   before anything else) → on a new version, broadcast DNT_GLOBAL_TWIN;
+* security (``keys_path``, ``require_auth``, ``quarantine``): updates are checked for their client's HMAC
+  tag and a fresh nonce before FedBuff sees them (:mod:`dnt.fl.auth`), clients the rule keeps trimming are
+  quarantined (:mod:`dnt.fl.quarantine`); rejections count as ``fl/rejected/auth``, ``fl/rejected/replay``,
+  ``fl/rejected/quarantined``; the auth mode and quarantine are written to SDL ``aggregator``/``security``;
 * metrics: ``fl/accepted``, ``fl/rejected``, ``fl/rejected/<reason>``, ``fl/staleness/<tau>`` (histogram),
   ``fl/versions``, ``fl/bytes_in`` / ``fl/bytes_out`` (update and twin payload bytes); the counters are also
   written to SDL ``aggregator``/``metrics`` after each update (the demo's live view reads them).
@@ -23,13 +27,15 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dnt import config as dnt_config
 from dnt.e2.mtypes import DNT_GLOBAL_TWIN, DNT_TWIN_UPDATE
-from dnt.errors import DntError
+from dnt.errors import ConfigError, DntError
+from dnt.fl.auth import KeyRing, ReplayGuard
 from dnt.fl.messages import encode
+from dnt.fl.quarantine import Quarantine, QuarantineConfig
 from dnt.ric.a1 import A1Policy, A1PolicyHandler
 from dnt.ric.factory import make_runtime, mdc_logging
 from dnt.ric.runtime import Message, Runtime
@@ -40,6 +46,26 @@ log = logging.getLogger("aggregator")
 
 
 @dataclass(frozen=True)
+class QuarantineSettings:
+    """The ``quarantine`` section (:class:`dnt.fl.quarantine.QuarantineConfig` plus ``enabled``)."""
+
+    enabled: bool | None = None
+    window: int = 10
+    threshold: float = 0.6
+    min_weight: float = 0.05
+    min_observations: int = 5
+    cooldown_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.enabled is not None and not isinstance(self.enabled, bool):
+            raise ConfigError(f"quarantine.enabled must be true, false or null, got {self.enabled!r}")
+        self.config()  # validates the rest
+
+    def config(self) -> QuarantineConfig:
+        return QuarantineConfig(**{k: v for k, v in asdict(self).items() if k != "enabled"})
+
+
+@dataclass(frozen=True)
 class AggregatorConfig:
     """aggregator's settings (``config.yaml`` documents each)."""
 
@@ -47,11 +73,42 @@ class AggregatorConfig:
     namespace: str = "aggregator"
     registry_url: str = "http://127.0.0.1:8090"
     log_level: str = "INFO"
+    keys_path: str = ""
+    require_auth: bool | None = None
+    replay_window_s: float = 600.0
+    quarantine: QuarantineSettings = field(default_factory=QuarantineSettings)
+
+    def __post_init__(self) -> None:
+        if self.require_auth is not None and not isinstance(self.require_auth, bool):
+            raise ConfigError(f"require_auth must be true, false or null, got {self.require_auth!r}")
+        if self.require_auth and not self.keys_path:
+            raise ConfigError("require_auth is true but keys_path is empty: give the key file or directory "
+                              "(python -m dnt.fl.auth generate FILE ID... makes one)")
+        if not (isinstance(self.replay_window_s, int | float) and self.replay_window_s > 0):
+            raise ConfigError(f"replay_window_s must be > 0, got {self.replay_window_s!r}")
+
+
+def make_aggregator(rt: Runtime, cfg: AggregatorConfig) -> TwinAggregator:
+    """The :class:`TwinAggregator` of ``cfg``: keys loaded, auth mode, replay window and quarantine set."""
+    keys = KeyRing.load(cfg.keys_path) if cfg.keys_path else None
+    require = keys is not None if cfg.require_auth is None else cfg.require_auth
+    if keys is None:
+        log.warning("keys_path is empty: twin updates are NOT authenticated (any sender may use any client id, "
+                    "replays are not detected); set keys_path to a key file or a mounted Secret directory")
+    elif not require:
+        log.warning("require_auth is false: unsigned twin updates are accepted (signed ones are verified)")
+    else:
+        log.info("twin updates must be signed: %d client keys from %s", len(keys), cfg.keys_path)
+    q_on = require if cfg.quarantine.enabled is None else cfg.quarantine.enabled
+    quarantine = Quarantine.from_config(cfg.quarantine.config()) if q_on else None
+    replay = ReplayGuard(window_ms=int(cfg.replay_window_s * 1000))
+    return TwinAggregator(rt.store, cfg.namespace, keys=keys, require_auth=require, replay=replay,
+                          quarantine=quarantine)
 
 
 def wire(rt: Runtime, cfg: AggregatorConfig) -> tuple[TwinAggregator, A1PolicyHandler]:
     """Register the aggregator's handlers on ``rt`` and resume its state from SDL."""
-    agg = TwinAggregator(rt.store, cfg.namespace)
+    agg = make_aggregator(rt, cfg)
 
     def broadcast(twin: object) -> None:
         blob = encode(twin)  # type: ignore[arg-type]
@@ -75,6 +132,8 @@ def wire(rt: Runtime, cfg: AggregatorConfig) -> tuple[TwinAggregator, A1PolicyHa
         rt.count("fl/bytes_in", len(msg.payload))
         if twin is not None:
             broadcast(twin)
+        if not res.accepted or res.aggregated is not None:
+            rt.store.set_json(cfg.namespace, "security", agg.metrics())  # auth mode, nonces, quarantine
         rt.store.set_json(cfg.namespace, "metrics", rt.metrics())  # the counters, for dashboards (the demo)
 
     handler = A1PolicyHandler({TWIN_POLICY_TYPE_ID: twin_policy_type()}, on_policy)

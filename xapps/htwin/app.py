@@ -33,6 +33,8 @@ from dnt import config as dnt_config
 from dnt.e2.mtypes import DNT_GLOBAL_TWIN, DNT_TWIN_UPDATE, RIC_INDICATION
 from dnt.e2.rnib import read_nodes
 from dnt.errors import ConfigError, DntError
+from dnt.fl.auth import KeyRing
+from dnt.fl.dp import DPConfig
 from dnt.fl.local import LocalConfig
 from dnt.fl.messages import encode
 from dnt.ran.kpi import CellKpmSubscriptions
@@ -64,6 +66,9 @@ class HtwinConfig:
     local_max_steps: int = 10
     lr: float = 3e-3
     spec: TwinSpec = field(default_factory=TwinSpec)
+    keys_path: str = ""
+    dp_clip_norm: float = 0.0
+    dp_sigma: float = 0.0
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
@@ -77,8 +82,13 @@ class HtwinConfig:
 
 def wire(rt: Runtime, cfg: HtwinConfig) -> tuple[TwinWorker, CellKpmSubscriptions, A1PolicyHandler, dict]:
     """Register htwin's handlers on ``rt``; resume the worker from SDL."""
+    key = KeyRing.load(cfg.keys_path).key(cfg.name) if cfg.keys_path else None
+    if key is None:
+        log.warning("%s: keys_path not set, updates are sent unsigned (an aggregator requiring auth drops them)",
+                    cfg.name)
+    dp = DPConfig(cfg.dp_clip_norm, cfg.dp_sigma) if cfg.dp_clip_norm > 0 else None
     worker = TwinWorker(rt.store, cfg.name, cfg.spec, ns=cfg.namespace, step_ms=cfg.step_ms,
-                        local=LocalConfig(max_steps=cfg.local_max_steps, lr=cfg.lr))
+                        local=LocalConfig(max_steps=cfg.local_max_steps, lr=cfg.lr), key=key, dp=dp)
     worker.load()
     if worker.twin is not None:
         log.info("resumed twin v%d and the history of %d cells from SDL", worker.twin.model.version,

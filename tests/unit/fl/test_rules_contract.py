@@ -7,16 +7,32 @@ import pytest
 from fl_helpers import upd
 
 from dnt.errors import AggregationError
-from dnt.fl.rules import RULES, AggregationRule, Mean, Median
+from dnt.fl.rules import RULES, TID, AggregationRule, FLTrust, Krum, Mean, Median, MultiKrum, TrimmedMean
 from dnt.fl.types import AggContext, Update
 
 # every rule in every configuration; the robust rules of the security issue join through RULES
-CONFIGURED: list[AggregationRule] = [Mean(), Mean(weighted=False), Median()]
+CONFIGURED: list[AggregationRule] = [
+    Mean(), Mean(weighted=False), Median(),
+    TrimmedMean(), TrimmedMean(beta=0.3),
+    Krum(), Krum(num_malicious=3), MultiKrum(), MultiKrum(num_malicious=2, num_selected=3),
+    FLTrust(), FLTrust(staleness_exponent=0.5),
+    TID(), TID(statistic="percentile"), TID(statistic="zscore"), TID(statistic="std", k=2.0), TID.paper(),
+]
 
 
 def _all_rules() -> list[AggregationRule]:
     named = {type(r) for r in CONFIGURED}
     return CONFIGURED + [cls() for cls in RULES.values() if cls not in named]
+
+
+def _ctx(rule: AggregationRule, updates: list[Update], **kw: object) -> AggContext:
+    """Context for ``rule``: a rule that needs the server's update (FLTrust) gets the finite updates' mean."""
+    if getattr(rule, "needs_reference", False) and updates and len({u.delta.shape for u in updates}) == 1:
+        mat = np.stack([u.delta for u in updates]).astype(np.float64)
+        fin = np.isfinite(mat).all(axis=1)
+        if fin.any():
+            kw["reference"] = mat[fin].mean(axis=0)
+    return AggContext(**kw)  # type: ignore[arg-type]
 
 
 def _random_updates(n: int = 7, d: int = 50, seed: int = 0) -> list[Update]:
@@ -32,51 +48,51 @@ def rule(request: pytest.FixtureRequest) -> AggregationRule:
 def test_permutation_invariance(rule: AggregationRule):
     ups = _random_updates()
     perm = np.random.default_rng(1).permutation(len(ups))
-    a = rule.aggregate(ups, AggContext(seed=3))
-    b = rule.aggregate([ups[i] for i in perm], AggContext(seed=3))
+    a = rule.aggregate(ups, _ctx(rule, ups, seed=3))
+    b = rule.aggregate([ups[i] for i in perm], _ctx(rule, ups, seed=3))
     assert np.allclose(a.delta, b.delta, rtol=1e-6, atol=1e-7)
     assert np.allclose(a.weights[perm], b.weights)
 
 
 def test_output_shape_matches_input(rule: AggregationRule):
-    out = rule.aggregate(_random_updates(d=33), AggContext())
+    ups = _random_updates(d=33)
+    out = rule.aggregate(ups, _ctx(rule, ups))
     assert out.delta.shape == (33,) and out.delta.dtype == np.float32
     assert out.weights.shape == (7,) and np.isclose(out.weights.sum(), 1.0)
 
 
 def test_identical_updates_give_that_update(rule: AggregationRule):
     x = np.random.default_rng(2).normal(size=20).astype(np.float32)
-    out = rule.aggregate([Update(f"c{i}", x, i + 1, 0) for i in range(5)], AggContext())
+    ups = [Update(f"c{i}", x, i + 1, 0) for i in range(5)]
+    out = rule.aggregate(ups, _ctx(rule, ups))
     assert np.allclose(out.delta, x, rtol=1e-6, atol=1e-7)
     assert out.rejected == ()
 
 
 def test_same_seed_same_result(rule: AggregationRule):
     ups = _random_updates(seed=4)
-    a, b = rule.aggregate(ups, AggContext(seed=9)), rule.aggregate(ups, AggContext(seed=9))
+    a, b = rule.aggregate(ups, _ctx(rule, ups, seed=9)), rule.aggregate(ups, _ctx(rule, ups, seed=9))
     assert np.array_equal(a.delta, b.delta) and a.rejected == b.rejected
 
 
 def test_single_update_passes_through(rule: AggregationRule):
-    out = rule.aggregate([upd("a", [1.0, -2.0], n=5)], AggContext())
+    ups = [upd("a", [1.0, -2.0], n=5)]
+    out = rule.aggregate(ups, _ctx(rule, ups))
     assert np.allclose(out.delta, [1.0, -2.0])
 
 
 def test_non_finite_update_is_rejected_not_propagated(rule: AggregationRule):
     ups = _random_updates(n=5) + [Update("bad", np.full(50, np.nan), 10, 0)]
-    out = rule.aggregate(ups, AggContext())
+    out = rule.aggregate(ups, _ctx(rule, ups))
     assert np.isfinite(out.delta).all()
     assert out.rejected == (5,) and out.weights[5] == 0.0
     assert out.rejected_ids(ups) == ["bad"]
 
 
 def test_errors(rule: AggregationRule):
-    with pytest.raises(AggregationError):
-        rule.aggregate([], AggContext())
-    with pytest.raises(AggregationError):
-        rule.aggregate([upd("a", [1.0]), upd("b", [1.0, 2.0])], AggContext())
-    with pytest.raises(AggregationError):
-        rule.aggregate([upd("a", [np.inf])], AggContext())
+    for ups in ([], [upd("a", [1.0]), upd("b", [1.0, 2.0])], [upd("a", [np.inf])]):
+        with pytest.raises(AggregationError):
+            rule.aggregate(ups, _ctx(rule, ups))
 
 
 def test_summary_names_the_rule(rule: AggregationRule):
