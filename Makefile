@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) bench/e2.py
 	$(PY) bench/latency.py
 	$(PY) bench/twin.py
+	$(PY) bench/poisoning.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dnt tests bench

@@ -1,8 +1,11 @@
 """Demo stage: the twin lifecycle live — E2 simulator → fabric → vtwin rApp → 2 htwin replicas + aggregator.
 
-Starts, as real processes: ``redis-server`` (SDL), the local fabric, the E2 node simulator (a few gNBs replaying
-Milan traffic — synthetic by default or ``data`` — at 600x, from 08:00 of day 2), the aggregator, htwin replicas
-0 and 1 and the vtwin rApp (creates the initial twin from history, serves it, onboards ``dnt-twin`` over A1).
+Starts, as real processes: ``redis-server`` (SDL), the local fabric, the E2 node simulator (a few gNBs
+replaying Milan traffic — synthetic traffic of exactly the simulated cells by default, or ``data`` — at 600x,
+from 08:00 after ``history_days`` of history), the aggregator, htwin replicas 0 and 1 (their updates
+HMAC-signed with per-replica keys the aggregator checks) and the vtwin rApp (creates the initial twin from
+the history of the same cells, serves it and the KPI history snapshot the replicas seed from, onboards
+``dnt-twin`` over A1).
 Once the policy is IN EFFECT it runs for ``loop_s`` seconds, refreshing a live table every ``refresh_s``
 (twin version, accepted/rejected updates, forecasts in SDL, running forecast MAE vs persistence), then stops
 everything and writes into ``out``: ``twin_loop.json``, ``twin_forecasts.png`` (forecast vs truth, a few cells),
@@ -25,6 +28,7 @@ from typing import Any
 
 from dnt.demo_ric import _spawn, _stop, start_fabric
 from dnt.errors import DntError
+from dnt.fl.auth import KeyRing
 from dnt.procs import REPO, STEP_MS, Proc, forecast_error, rest, temporary_env
 from dnt.ran.capacity import CellRadioConfig
 
@@ -251,8 +255,11 @@ def run_twin_demo(cfg: TwinDemoConfig, out: Path, show: bool = True) -> dict[str
                           f"replay.start_step={start_step}", "--quiet", "--log-level", "WARNING"], env,
                          stdout=subprocess.DEVNULL)
             registry = f"registry_url=http://127.0.0.1:{(registry_port := free_port())}"
-            apps.append(Proc("xapps/aggregator/app.py", env, registry))
-            apps += [Proc("xapps/htwin/app.py", env, f"replica={i}", "replicas=2", registry, "scan_period_s=0.5")
+            keys = Path(workdir) / "update-keys.json"  # per-replica HMAC keys (a k8s Secret in deployment)
+            KeyRing.generate(["htwin-0", "htwin-1"]).save(keys)
+            apps.append(Proc("xapps/aggregator/app.py", env, registry, f"keys_path={keys}"))
+            apps += [Proc("xapps/htwin/app.py", env, f"replica={i}", "replicas=2", registry, "scan_period_s=0.5",
+                          f"keys_path={keys}")
                      for i in range(2)]
             apps.append(Proc("rapps/vtwin/app.py", env, f"a1_url={url}", f"registry_port={registry_port}",
                              f"update_cadence_s={cfg.update_cadence_s:g}", "buffer_size=2",
