@@ -20,6 +20,7 @@ per V-twin cluster (cluster twins) and keeps the global twin as their data-weigh
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
 import math
@@ -181,6 +182,9 @@ class FedBuff(AsyncServer):
         super().__init__(init, cfg)
         self.rule = rule or Mean()
         self.buffer: list[Update] = []
+        self.norm_medians: collections.deque[float] = collections.deque(maxlen=16)
+        """Median update norm of each of the last aggregations: a rule may bound norms by their median
+        (``ctx.config["norm_ref"]``), which attackers filling half of one small buffer cannot move."""
 
     def submit(self, update: Update) -> SubmitResult:
         tau, drop = self._admit(update)
@@ -201,14 +205,19 @@ class FedBuff(AsyncServer):
         tau = np.array([u.staleness or 0 for u in buf])
         s = ops.polynomial_staleness(tau, self.cfg.staleness_exponent).astype(np.float32)
         scaled = [dataclasses.replace(u, delta=u.delta * si) for u, si in zip(buf, s, strict=True)]
+        ref = {"norm_ref": float(np.median(self.norm_medians))} if len(self.norm_medians) >= 3 else {}
         ctx = AggContext(seed=self.cfg.seed + self.version, version=self.version,
-                         staleness=tuple(int(t) for t in tau))
+                         staleness=tuple(int(t) for t in tau), config=ref)
         try:
             agg = self.rule.aggregate(scaled, ctx)
         except AggregationError as err:
             self.stats.failed_aggregations += 1
             log.warning("FedBuff aggregation of %d updates failed, twin v%d kept: %s", len(buf), self.version, err)
             return SubmitResult(False, "failed", 0, self.version)
+        mat = ops.stack(scaled)
+        finite = ops.finite_rows(mat)
+        if finite.any():
+            self.norm_medians.append(float(np.median(ops.row_norms(mat[finite]))))
         self._set(self._model.vector + np.float32(self.cfg.server_lr) * agg.delta)
         self.stats.aggregations += 1
         return SubmitResult(True, "applied", 0, self.version, agg, tuple(u.client_id for u in buf))

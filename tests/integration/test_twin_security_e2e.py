@@ -2,11 +2,11 @@
 
 The full loop of ``test_twin_lifecycle`` (simulator, fabric, vtwin, aggregator, two htwin replicas, real
 Redis), with per-client HMAC keys (a key file as a Kubernetes Secret would provide) and the ``tid`` rule
-named in the A1 policy. Two rogue xApps attach to the fabric from this process and send MPAF updates built
-against the current global twin: one without a key (every update must be rejected as ``auth`` before
-aggregation) and one holding a stolen valid key (signed, so it reaches the rule: TID must trim it, and the
-aggregator must quarantine it). The honest replicas' updates are accepted, and the forecasts still beat
-persistence by the same margin the clean run asserts.
+named in the A1 policy. Two rogue xApps attach to the fabric from this process once the loop is running and
+send MPAF updates built against the current global twin: one without a key (every update must be rejected as
+``auth`` before aggregation) and one holding a stolen valid key (signed, so it reaches the rule: TID must
+trim it, and the aggregator must quarantine it). The honest replicas' updates are accepted, and the
+forecasts still beat persistence by the same margin the clean run asserts.
 """
 
 from __future__ import annotations
@@ -62,6 +62,10 @@ def test_rogue_clients_on_the_fabric_are_rejected_or_trimmed_and_the_twin_stays_
         status = f"{fabric.url}/A1-P/v2/policytypes/{TWIN_POLICY_TYPE_ID}/policies/dnt-twin-1/status"
         wait_until(lambda: (rest("GET", status)[1] or {}).get("instance_status") == "IN EFFECT", timeout=90,
                    what="the dnt-twin policy IN EFFECT")
+        # the rogues attach once the loop runs (the honest replicas have moved the twin three versions on)
+        base = (fabric_store.get_json("aggregator", "latest") or {}).get("version", 0)
+        wait_until(lambda: (fabric_store.get_json("aggregator", "latest") or {}).get("version", 0) >= base + 3,
+                   timeout=60, what="the honest replicas advancing the twin")
         deadline = time.monotonic() + 75
         while time.monotonic() < deadline:
             latest = fabric_store.get_json("aggregator", "latest") or {}

@@ -91,6 +91,8 @@ class TID(AggregationRule):
     k : the statistic's width: ``p`` in ``[0, 50)`` for ``"percentile"``; the IQR multiple (``>= 0``) for
         ``"iqr"``; the z bound (``> 0``) for ``"zscore"`` and ``"std"``. ``None`` = 10, 1.5, 3, 3.
     norm_clip : reject updates with L2 norm ``> norm_clip x`` the median norm (``>= 1``); ``None`` = off.
+        The median is the smallest of: over the updates, over the Sybil groups, and the server's median over
+        its recent buffers when it passes one (``ctx.config["norm_ref"]``, :class:`~dnt.fl.asyn.FedBuff`).
     collinear_cos : Sybil check: updates whose cosine distance is at most ``1 - collinear_cos`` times the
         round's median pairwise cosine distance count as one client (in ``(0, 1)``); ``None`` = off.
     staleness_exponent : ``a`` of the weight discount ``(1 + tau) ** -a`` (``>= 0``; 0.5 as FedBuff,
@@ -152,6 +154,8 @@ class TID(AggregationRule):
             glabels = self._groups(mat[fin]) if self.collinear_cos is not None else np.arange(fin.size)
             by_group = float(np.median([np.median(norms[fin[glabels == g]]) for g in np.unique(glabels)]))
             med = min(float(np.median(norms[fin])), by_group)
+            if ctx.config.get("norm_ref"):  # the server's median over recent buffers (FedBuff), when it has one
+                med = min(med, float(ctx.config["norm_ref"]))
             if med > 0:
                 admitted &= norms <= self.norm_clip * med
         idx = np.flatnonzero(admitted)

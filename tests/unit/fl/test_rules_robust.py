@@ -312,3 +312,37 @@ def test_masked_weighted_mean_leaves_unkept_coordinates_at_zero():
     mat = np.array([[1.0, 5.0], [3.0, 7.0]])
     keep = np.array([[True, False], [True, False]])
     assert np.allclose(ops.masked_weighted_mean(mat, keep, np.array([1.0, 3.0])), [2.5, 0.0])
+
+
+def test_tid_uses_the_servers_recent_norm_reference_when_half_the_buffer_is_one_attack() -> None:
+    # two near-collinear honest updates and two copies of one large attack update: inside the buffer the
+    # two halves look alike; the server's median norm over earlier buffers tells them apart
+    rng = np.random.default_rng(3)
+    base = rng.normal(0, 0.01, 500)
+    honest = [Update(f"h{i}", (base + rng.normal(0, 0.0005, 500)).astype(np.float32), 10, 1) for i in range(2)]
+    attack = (30 * rng.normal(0, 0.01, 500)).astype(np.float32)
+    ups = honest + [Update("r1", attack, 10, 1), Update("r2", attack.copy(), 10, 1)]
+    blind = TID().aggregate(ups, AggContext())
+    assert blind.weights[2:].sum() > 0.3  # the in-buffer limit
+    ref = float(np.linalg.norm(base))
+    seen = TID().aggregate(ups, AggContext(config={"norm_ref": ref}))
+    assert seen.weights[2:].sum() == 0 and set(seen.rejected) == {2, 3}
+    assert np.linalg.norm(seen.delta - base) < 0.1 * np.linalg.norm(attack)
+
+
+def test_fedbuff_passes_the_median_norm_of_recent_buffers_to_the_rule() -> None:
+    from dnt.fl.asyn import AsyncConfig, FedBuff
+
+    seen: list[dict] = []
+
+    class Spy(TID):
+        def aggregate(self, updates, ctx):  # type: ignore[no-untyped-def]
+            seen.append(dict(ctx.config))
+            return super().aggregate(updates, ctx)
+
+    server = FedBuff(np.zeros(50, np.float32), Spy(), AsyncConfig(buffer_size=2, max_staleness=100))
+    rng = np.random.default_rng(0)
+    for k in range(10):
+        server.submit(Update(f"c{k}", (0.1 * rng.normal(size=50)).astype(np.float32), 1, server.version))
+    assert seen[0] == {} and seen[2] == {}  # no reference before three aggregations
+    assert 0.3 < seen[-1]["norm_ref"] < 1.2  # |N(0, 0.01 I_50)| ~ 0.7
