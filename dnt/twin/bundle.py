@@ -28,7 +28,7 @@ import torch
 from dnt.errors import DataError, ModelIntegrityError
 from dnt.twin.train import Forecaster
 
-__all__ = ["BUNDLE_MAGIC", "Bundle", "save_bundle", "load_bundle", "digest"]
+__all__ = ["BUNDLE_MAGIC", "Bundle", "save_bundle", "load_bundle", "digest", "pack_payload", "unpack_payload"]
 
 BUNDLE_MAGIC = b"DNTMODEL\n"
 BUNDLE_FORMAT = 1
@@ -60,25 +60,42 @@ def save_bundle(forecaster: Forecaster, path: str | Path, metadata: dict[str, An
         raise DataError(f"bundle metadata must be plain JSON ({err})") from err
     buf = io.BytesIO()
     torch.save({"forecaster": forecaster.state_dict(), "metadata": meta}, buf)
-    payload = buf.getvalue()
-    sha = hashlib.sha256(payload).hexdigest()
-    header = json.dumps({"format": BUNDLE_FORMAT, "sha256": sha, "payload_bytes": len(payload)}).encode()
+    data, sha = pack_payload(buf.getvalue())
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
-        fh.write(BUNDLE_MAGIC + header + b"\n" + payload)
+        fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(path)
     return sha
 
 
+def pack_payload(payload: bytes) -> tuple[bytes, str]:
+    """Frame ``payload`` as a bundle (magic, JSON header with its SHA-256, payload); return ``(bytes, digest)``."""
+    sha = hashlib.sha256(payload).hexdigest()
+    header = json.dumps({"format": BUNDLE_FORMAT, "sha256": sha, "payload_bytes": len(payload)}).encode()
+    return BUNDLE_MAGIC + header + b"\n" + payload, sha
+
+
 def _verified_payload(path: Path) -> tuple[bytes, str]:
-    hint = "re-download or re-publish the model (the file is corrupt, truncated or was modified)"
     try:
         data = path.read_bytes()
     except OSError as err:
         raise ModelIntegrityError(f"{path}: cannot read model bundle ({err})") from err
+    return unpack_payload(data, str(path))
+
+
+def unpack_payload(data: bytes, source: str = "<bytes>") -> tuple[bytes, str]:
+    """Check a framed bundle's magic, length and SHA-256; return ``(payload, digest)``.
+
+    Raises
+    ------
+    ModelIntegrityError
+        naming ``source``, if the bytes are not a bundle, are truncated or fail their hash.
+    """
+    path = source
+    hint = "re-download or re-publish the model (the file is corrupt, truncated or was modified)"
     if not data.startswith(BUNDLE_MAGIC):
         raise ModelIntegrityError(f"{path}: not a DNT model bundle (bad magic); {hint}")
     end = data.find(b"\n", len(BUNDLE_MAGIC), len(BUNDLE_MAGIC) + _MAX_HEADER)

@@ -27,6 +27,7 @@ from dnt.data.io import load_traffic
 from dnt.data.synth import SynthConfig, generate
 from dnt.errors import ConfigError, DntError
 from dnt.fl.messages import GlobalTwin, encode
+from dnt.rrm.publish import RrmPublishConfig, publish_rrm_policy
 from dnt.twin.archive import KpiHistory
 from dnt.twin.lifecycle import VTwinConfig, create_vtwin
 from dnt.twin.registry import (
@@ -65,6 +66,8 @@ class VtwinAppConfig:
     registry_url: str = ""
     registry_dir: str = ""
     serve: bool = True
+    rrm_policy: str | bool = "off"
+    rrm: RrmPublishConfig = field(default_factory=RrmPublishConfig)
     log_level: str = "INFO"
 
 
@@ -109,6 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         a1_put_policy_type(cfg.a1_url, twin_policy_type())
         a1_put_policy(cfg.a1_url, TWIN_POLICY_TYPE_ID, cfg.policy_instance, policy)
         log.info("A1 policy %d/%s created: %s", TWIN_POLICY_TYPE_ID, cfg.policy_instance, policy)
+    try:  # dnt.rrm.publish: off | heuristic | train | a bundle path
+        publish_rrm_policy(reg, cfg.rrm_policy, cfg.rrm, a1_url=cfg.a1_url, registry_url=url, traffic=traffic)
+    except DntError as err:  # the twin is published: keep serving it without an RRM policy
+        log.error("RRM policy not published: %s", err)
     if cfg.serve:
         stopped = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
