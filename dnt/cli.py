@@ -101,7 +101,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.ric_only:
         run_ric_demo(ric, show=not args.quiet)
         return 0
-    loop = None if args.no_loop else TwinDemoConfig(data=args.data, loop_s=args.loop_s)
+    loop = None if args.no_loop else TwinDemoConfig(data=args.data, loop_s=args.loop_s, rrm=not args.no_rrm,
+                                                    rrm_train_timesteps=args.rrm_steps)
     cfg = DemoConfig(n_cells=args.cells, days=args.days, seed=args.seed, out_dir=args.out,
                      ric=ric if args.ric else None, twin_loop=loop, offline=not args.no_offline)
     run_demo(cfg, show_progress=not args.quiet)
@@ -146,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="traffic the twin loop replays and learns from: 'synthetic' or a data path")
     demo.add_argument("--loop-s", type=float, default=150.0, help="seconds the live twin loop runs")
     demo.add_argument("--no-loop", action="store_true", help="skip the live twin loop")
+    demo.add_argument("--no-rrm", action="store_true", help="twin loop without kpimon + the rrm xApp (PPO quotas)")
+    demo.add_argument("--rrm-steps", type=int, default=30_000, help="PPO env steps vtwin trains the RRM policy for")
     demo.add_argument("--no-offline", action="store_true", help="skip the offline clustering + per-cluster twins")
     demo.add_argument("--cells", type=int, default=400, help="offline stage: synthetic cells")
     demo.add_argument("--days", type=int, default=28, help="offline stage: synthetic days")

@@ -31,6 +31,7 @@ from dnt.errors import DntError
 from dnt.fl.auth import KeyRing
 from dnt.procs import REPO, STEP_MS, Proc, forecast_error, rest, temporary_env
 from dnt.ran.capacity import CellRadioConfig
+from dnt.rrm.served import ServedLedger
 
 __all__ = ["TwinDemoConfig", "run_twin_demo", "simulated_traffic"]
 
@@ -57,6 +58,15 @@ class TwinDemoConfig:
     """The dnt-twin policy's update cadence."""
     sample_cells: int = 4
     """Cells plotted forecast vs truth."""
+    rrm: bool = True
+    """Run kpimon and the rrm xApp too: PPO slice decisions (trained by vtwin) acting on the simulator."""
+    load_factor: float = 3.0
+    """Offered load x this (the radio's Mbit/s per unit of Milan activity): at 1 the cells never overload and
+    no slice decision matters; at 3 busy hours exceed the carrier, as in ``SliceEnv``'s calibration."""
+    rrm_train_timesteps: int = 30_000
+    """PPO env steps vtwin trains the RRM policy for before publishing it (``dnt-rrm``)."""
+    rrm_period_s: float = 2.0
+    """The rrm's decision period (wall seconds; 2 s = 20 simulated minutes at 600x)."""
     startup_timeout_s: float = 120.0
     """Give up when the policy is not IN EFFECT within this long."""
 
@@ -103,14 +113,33 @@ def _stopped_metrics(proc: Proc) -> dict[str, int]:
     return {}
 
 
+def _app_name(proc: Proc) -> str:
+    """``htwin-1`` for ``xapps/htwin/app.py replica=1 ...``, ``vtwin`` for ``rapps/vtwin/app.py ...``."""
+    script, *settings = proc.name.split()
+    replica = [s.split("=", 1)[1] for s in settings if s.startswith("replica=")]
+    return script.split("/")[-2] + (f"-{replica[0]}" if replica else "")
+
+
 class _Observer:
     """Reads the loop's state from SDL: forecasts, observed history, the twin's version and counters."""
 
-    def __init__(self, store: Any) -> None:
-        self.store = store
+    def __init__(self, store: Any, radio: Any = None) -> None:
+        self.store, self.radio = store, radio
         self.snapshots: dict[tuple[int, int], list[float]] = {}
         self.actual: dict[int, dict[int, float]] = {}
         self.timeline: list[dict[str, Any]] = []
+        self.served: dict[str, ServedLedger] = {}  # rrm controller in force -> KPM reports seen meanwhile
+
+    def _poll_rrm(self) -> dict[str, Any]:
+        """Count kpimon's latest reports under the rrm controller now in force (policy / forecast heuristic)."""
+        status = self.store.get_json("rrm", "status:rrm") or {}
+        controller = str(status.get("controller") or "none")
+        ledger = self.served.setdefault(controller, ServedLedger(self.radio))
+        for raw in self.store.find("kpimon", "cell:").values():
+            ledger.add(json.loads(raw))
+        summary = ledger.summary()
+        return {"rrm_controller": controller, "rrm_reports": ledger.reports,
+                "rrm_utility": {k: round(v["utility"], 4) for k, v in summary.items()}}
 
     def poll(self, elapsed_s: float) -> dict[str, Any]:
         live = 0
@@ -129,6 +158,8 @@ class _Observer:
                "bytes_in": int(metrics.get("fl/bytes_in", 0)), "bytes_out": int(metrics.get("fl/bytes_out", 0)),
                "forecasts_in_sdl": live, "forecasts_seen": len(self.snapshots),
                "cells_observed": len(self.actual), "twin_mae": twin_mae, "persistence_mae": pers_mae, "pairs": pairs}
+        if self.radio is not None:
+            row.update(self._poll_rrm())
         self.timeline.append(row)
         return row
 
@@ -147,6 +178,10 @@ def _table(row: dict[str, Any], loop_s: float) -> Any:
                         ("persistence MAE", f"{row['persistence_mae']:,.1f}"), ("twin / persistence", f"{ratio:.3f}"),
                         ("update bytes in", f"{row['bytes_in']:,}"), ("twin bytes out", f"{row['bytes_out']:,}")):
         table.add_row(name, str(value))
+    if "rrm_controller" in row:
+        table.add_row("rrm controller", row["rrm_controller"])
+        for name, u in row["rrm_utility"].items():
+            table.add_row(f"rrm utility: {name}", f"{u:.4f}")
     return table
 
 
@@ -156,6 +191,34 @@ def _bench_bytes() -> dict[str, Any]:
         return {}
     methods = json.loads(path.read_text()).get("metrics", {}).get("synthetic", {}).get("methods", {})
     return {m: int(v["cost"]["total"]["bytes"]) for m, v in methods.items() if "cost" in v}
+
+
+def _rrm_plot(obs: _Observer, out: Path) -> list[str]:
+    """``rrm_served.png``: utility and unserved traffic per slice, live rrm vs the static policies."""
+    ledger = obs.served.get("policy") or max(obs.served.values(), key=lambda v: v.reports, default=None)
+    if ledger is None or not ledger.reports:
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sm = ledger.summary()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    a.bar(list(sm), [v["utility"] for v in sm.values()], color=["tab:orange", "tab:blue", "tab:gray"])
+    a.set_ylim(min(v["utility"] for v in sm.values()) - 0.05, 1.0)
+    a.set_title(f"weighted utility ({ledger.reports} cell reports)")
+    width = 0.8 / len(sm)
+    for i, (name, v) in enumerate(sm.items()):
+        vals = list(v["unserved_by_slice"].values())
+        b.bar([k + i * width for k in range(len(vals))], vals, width, label=name)
+    b.set_xticks([k + 0.4 - width / 2 for k in range(3)], list(next(iter(sm.values()))["unserved_by_slice"]))
+    b.set_title("unserved fraction per slice")
+    b.legend()
+    fig.tight_layout()
+    fig.savefig(out / "rrm_served.png", dpi=100)
+    plt.close(fig)
+    return ["rrm_served.png"]
 
 
 def _plots(obs: _Observer, bytes_doc: dict[str, Any], out: Path, n_cells: int) -> list[str]:
@@ -234,6 +297,7 @@ def run_twin_demo(cfg: TwinDemoConfig, out: Path, show: bool = True) -> dict[str
     from dnt.twin.registry import TWIN_POLICY_TYPE_ID
 
     out.mkdir(parents=True, exist_ok=True)
+    radio = CellRadioConfig()
     console = Console() if sys.stdout.isatty() else Console(width=110)
     t0 = time.perf_counter()
     apps: list[Proc] = []
@@ -250,10 +314,11 @@ def run_twin_demo(cfg: TwinDemoConfig, out: Path, show: bool = True) -> dict[str
                           f"data {cfg.data}")
             start_step = cfg.history_days * 144 + cfg.start_hour * 6
             data = _demo_data(cfg, start_step, Path(workdir))
+            units = [round(u * cfg.load_factor, 6) for u in radio.mbps_per_unit]
             sim = _spawn(["-m", "sim", "--transport", "tcp", "--ric", f"127.0.0.1:{ports['e2_port']}", "--gnbs",
                           str(cfg.n_gnbs), "--speed", str(cfg.speed), "--data", data, "--set",
-                          f"replay.start_step={start_step}", "--quiet", "--log-level", "WARNING"], env,
-                         stdout=subprocess.DEVNULL)
+                          f"replay.start_step={start_step}", "--set", f"replay.radio.mbps_per_unit={units}",
+                          "--quiet", "--log-level", "WARNING"], env, stdout=subprocess.DEVNULL)
             registry = f"registry_url=http://127.0.0.1:{(registry_port := free_port())}"
             keys = Path(workdir) / "update-keys.json"  # per-replica HMAC keys (a k8s Secret in deployment)
             KeyRing.generate(["htwin-0", "htwin-1"]).save(keys)
@@ -261,10 +326,17 @@ def run_twin_demo(cfg: TwinDemoConfig, out: Path, show: bool = True) -> dict[str
             apps += [Proc("xapps/htwin/app.py", env, f"replica={i}", "replicas=2", registry, "scan_period_s=0.5",
                           f"keys_path={keys}")
                      for i in range(2)]
+            rrm_args: tuple[str, ...] = ()
+            if cfg.rrm:
+                apps.append(Proc("xapps/kpimon/app.py", env, "scan_period_s=0.5"))
+                apps.append(Proc("xapps/rrm/app.py", env, registry, "scan_period_s=0.5",
+                                 f"default_policy.decision_period_s={cfg.rrm_period_s:g}"))
+                rrm_args = ("rrm_policy=train", f"rrm.train_timesteps={cfg.rrm_train_timesteps}",
+                            f"rrm.decision_period_s={cfg.rrm_period_s:g}")
             apps.append(Proc("rapps/vtwin/app.py", env, f"a1_url={url}", f"registry_port={registry_port}",
                              f"update_cadence_s={cfg.update_cadence_s:g}", "buffer_size=2",
-                             f"data={data}", f"until_step={start_step}",
-                             f"history_scale={1000 * CellRadioConfig().mbps_per_unit[0]:g}"))
+                             f"data={data}", f"until_step={start_step}", f"history_scale={1000 * units[0]:g}",
+                             *rrm_args))
             status = f"{url}/A1-P/v2/policytypes/{TWIN_POLICY_TYPE_ID}/policies/dnt-twin-1/status"
             deadline = time.monotonic() + cfg.startup_timeout_s
             with console.status("vtwin creating the initial twin, waiting for the dnt-twin policy IN EFFECT"):
@@ -278,7 +350,7 @@ def run_twin_demo(cfg: TwinDemoConfig, out: Path, show: bool = True) -> dict[str
                     time.sleep(0.5)  # polling the A1 status, bounded by the deadline
             console.print(f"dnt-twin policy IN EFFECT after {time.perf_counter() - t0:.0f} s")
             store = SdlStore()
-            obs = _Observer(store)
+            obs = _Observer(store, CellRadioConfig(mbps_per_unit=tuple(units)) if cfg.rrm else None)
             start = time.monotonic()
             row = obs.poll(0.0)
             with Live(_table(row, cfg.loop_s), console=console, refresh_per_second=2, transient=not show) as live:
@@ -289,8 +361,7 @@ def run_twin_demo(cfg: TwinDemoConfig, out: Path, show: bool = True) -> dict[str
             latest = store.get_json("aggregator", "latest") or {}
             store.close()
         finally:
-            names = ["aggregator", "htwin-0", "htwin-1", "vtwin"]
-            codes = {names[i]: p.stop() for i, p in enumerate(apps)}
+            codes = {_app_name(p): p.stop() for p in apps}
             codes["sim"] = _stop(sim)
             codes["fabric"] = _stop(fabric)
             log.close()
@@ -311,7 +382,14 @@ def run_twin_demo(cfg: TwinDemoConfig, out: Path, show: bool = True) -> dict[str
                "aggregator_metrics": agg_metrics,
                "htwin_metrics": {f"htwin-{i}": _stopped_metrics(apps[1 + i]) for i in range(2)},
                "bytes": bytes_doc, "timeline": obs.timeline, "exit_codes": codes}
-    summary["plots"] = _plots(obs, bytes_doc, out, cfg.sample_cells)
+    if cfg.rrm:
+        rrm_app = next(p for p in apps if p.name.startswith("xapps/rrm/"))
+        summary["rrm"] = {"load_factor": cfg.load_factor, "metrics": _stopped_metrics(rrm_app),
+                          "by_controller": {k: {"reports": v.reports, **v.summary()} for k, v in obs.served.items()},
+                          "note": "live = the rrm's quotas acting on the simulator (KPM offered/served); static_equal "
+                                  "and no_quotas = the same offered load through the simulator's PRB allocation "
+                                  "under those fixed policies; utility = mean of sum_s w_s min(1, served/offered)"}
+    summary["plots"] = _plots(obs, bytes_doc, out, cfg.sample_cells) + _rrm_plot(obs, out)
     summary["wall_s"] = time.perf_counter() - t0
     from dnt.report import to_jsonable
 
@@ -322,4 +400,11 @@ def run_twin_demo(cfg: TwinDemoConfig, out: Path, show: bool = True) -> dict[str
                   f"{len(obs.snapshots)} forecasts over {len(obs.actual)} cells; MAE twin {final['twin_mae']:,.1f} "
                   f"vs persistence {final['persistence_mae']:,.1f} (x{ratio:.3f}, {final['pairs']} pairs); "
                   f"exits {codes} ({summary['wall_s']:.0f} s)")
+    policy = obs.served.get("policy")
+    if policy is not None and policy.reports:
+        sm = policy.summary()
+        console.print(f"rrm (PPO policy in control, {policy.reports} cell reports, load x{cfg.load_factor:g}): "
+                      + "; ".join(f"{k} utility {v['utility']:.4f}, voice unserved "
+                                  f"{v['unserved_by_slice']['voice']:.1%}, total unserved {v['unserved']:.1%}"
+                                  for k, v in sm.items()))
     return summary

@@ -74,7 +74,8 @@ def test_demo_small_scale_leaves_a_report(tmp_path):
     base = DemoConfig()
     cfg = replace(base, n_cells=36, days=18, n_clusters=2, cells_per_twin=2, out_dir=str(tmp_path / "demo"),
                   twin=replace(base.twin, train=TrainConfig(epochs=1, batch_size=256, patience=1)),
-                  twin_loop=replace(base.twin_loop, loop_s=25.0, refresh_s=1.0, sample_cells=2))
+                  twin_loop=replace(base.twin_loop, loop_s=25.0, refresh_s=1.0, sample_cells=2,
+                                    rrm_train_timesteps=1024, rrm_period_s=1.0))
     out = run_demo(cfg, show_progress=False)
     report = json.loads((out / "report.json").read_text())
     loop = report["twin_loop"]
@@ -91,6 +92,10 @@ def test_demo_small_scale_leaves_a_report(tmp_path):
         assert (out / f"forecast_cluster{k}.png").stat().st_size > 1000
         assert report["twins"][str(k)]["overall"]["lstm"]["mse"] > 0
     assert (out / "clusters.png").exists()
+    rrm = loop["rrm"]  # the rrm xApp decided (heuristic, then the PPO policy vtwin trained) and sent quotas
+    assert rrm["metrics"].get("rrm/controls/acked", 0) > 0, rrm["metrics"]
+    reports = sum(v["reports"] for v in rrm["by_controller"].values())
+    assert reports > 0 and (out / "rrm_served.png").exists()
 
 
 def test_console_script_entry_point():
