@@ -11,6 +11,7 @@
 - :mod:`dnt.ric.subscription_json`: submgr's JSON both ways (SubscriptionParams, SubscriptionResponse).
 - :mod:`dnt.ric.http`: :class:`RicHttpServer` (health, subscription results, metrics).
 - :mod:`dnt.ric.config`: :class:`RicConfig`; the only reader of platform env vars.
+- :mod:`dnt.ric.app`: what a deployable's ``main`` does around ``wire`` (CLI, signals, run, exit code).
 - :mod:`dnt.ric.rmr_stub`: test stand-in for ``librmr_si.so`` (not imported here).
 """
 

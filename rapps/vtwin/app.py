@@ -12,21 +12,17 @@ twin's version and digest, the aggregation rule and the update cadence → serve
 
 from __future__ import annotations
 
-import argparse
 import logging
-import signal
-import sys
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dnt import config as dnt_config
 from dnt.data.io import load_traffic
 from dnt.data.synth import SynthConfig, generate
 from dnt.errors import ConfigError, DntError
 from dnt.fl.messages import GlobalTwin, encode
+from dnt.ric.app import main_guard, parse_config, wait_for_signal
 from dnt.rrm.publish import RrmPublishConfig, publish_rrm_policy
 from dnt.twin.archive import KpiHistory
 from dnt.twin.lifecycle import VTwinConfig, create_vtwin
@@ -78,11 +74,7 @@ def publish(reg: ModelRegistry, twin: GlobalTwin) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="vtwin", description=__doc__.splitlines()[0])
-    p.add_argument("--config", default=str(Path(__file__).with_name("config.yaml")))
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
-    args = p.parse_args(argv)
-    cfg = dnt_config.load(args.config, VtwinAppConfig, args.set)
+    cfg = parse_config(argv, "vtwin", __doc__, Path(__file__).with_name("config.yaml"), VtwinAppConfig)
     logging.basicConfig(level=cfg.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     traffic = (generate(SynthConfig(n_cells=cfg.n_cells, days=cfg.days, seed=cfg.seed, centre_cell=cfg.centre_cell))
                if cfg.data == "synthetic" else load_traffic(cfg.data))
@@ -117,17 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DntError as err:  # the twin is published: keep serving it without an RRM policy
         log.error("RRM policy not published: %s", err)
     if cfg.serve:
-        stopped = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stopped.set())
-        stopped.wait()
+        wait_for_signal()
     server.stop()
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DntError as err:
-        print(f"vtwin: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    main_guard("vtwin", main)

@@ -21,22 +21,18 @@ Restarted, it resumes the saved twin and buffer from SDL and asks the A1 mediato
 
 from __future__ import annotations
 
-import argparse
 import logging
-import signal
-import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dnt import config as dnt_config
 from dnt.e2.mtypes import DNT_GLOBAL_TWIN, DNT_TWIN_UPDATE
-from dnt.errors import ConfigError, DntError
+from dnt.errors import ConfigError
 from dnt.fl.auth import KeyRing, ReplayGuard
 from dnt.fl.messages import encode
 from dnt.fl.quarantine import Quarantine, QuarantineConfig
 from dnt.ric.a1 import A1Policy, A1PolicyHandler
+from dnt.ric.app import main_guard, parse_config, run_xapp
 from dnt.ric.factory import make_runtime, mdc_logging
 from dnt.ric.runtime import Message, Runtime
 from dnt.twin.hservice import TwinAggregator
@@ -145,30 +141,20 @@ def wire(rt: Runtime, cfg: AggregatorConfig) -> tuple[TwinAggregator, A1PolicyHa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="aggregator", description=__doc__.splitlines()[0])
-    p.add_argument("--config", default=str(Path(__file__).with_name("config.yaml")))
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
-    args = p.parse_args(argv)
-    cfg = dnt_config.load(args.config, AggregatorConfig, args.set)
+    cfg = parse_config(argv, "aggregator", __doc__, Path(__file__).with_name("config.yaml"), AggregatorConfig)
     mdc_logging("aggregator", cfg.log_level)
     rt = make_runtime("aggregator", cfg.runtime, policies=[TWIN_POLICY_TYPE_ID])
     agg, handler = wire(rt, cfg)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: threading.Thread(target=rt.stop).start())
-    handler.query(rt)  # a restarted aggregator gets the current policy again
-    twin = agg.current()
-    if twin is not None:
-        rt.send(DNT_GLOBAL_TWIN, encode(twin))
-    log.info("aggregator running: registry %s, state in SDL ns %s", cfg.registry_url, cfg.namespace)
-    rt.run()
-    rt.stop()
-    log.info("aggregator stopped: %s", rt.metrics())
-    return 0
+
+    def started() -> None:
+        handler.query(rt)  # a restarted aggregator gets the current policy again
+        twin = agg.current()
+        if twin is not None:
+            rt.send(DNT_GLOBAL_TWIN, encode(twin))
+        log.info("aggregator running: registry %s, state in SDL ns %s", cfg.registry_url, cfg.namespace)
+
+    return run_xapp(rt, "aggregator", on_start=started, log=log)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DntError as err:
-        print(f"aggregator: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    main_guard("aggregator", main)

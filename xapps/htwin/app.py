@@ -19,17 +19,14 @@ History, policy and twin are saved in SDL; a restarted replica resumes them.
 
 from __future__ import annotations
 
-import argparse
 import logging
-import signal
-import sys
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
-from dnt import config as dnt_config
 from dnt.e2.mtypes import DNT_GLOBAL_TWIN, DNT_TWIN_UPDATE, RIC_INDICATION
 from dnt.e2.rnib import read_nodes
 from dnt.errors import ConfigError, DntError
@@ -39,6 +36,7 @@ from dnt.fl.local import LocalConfig
 from dnt.fl.messages import encode
 from dnt.ran.kpi import CellKpmSubscriptions
 from dnt.ric.a1 import A1Policy, A1PolicyHandler
+from dnt.ric.app import main_guard, parse_config, run_xapp
 from dnt.ric.factory import make_runtime, mdc_logging
 from dnt.ric.runtime import Message, Runtime
 from dnt.twin.hservice import TwinWorker
@@ -154,32 +152,19 @@ def work(rt: Runtime, cfg: HtwinConfig, worker: TwinWorker, cells: CellKpmSubscr
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="htwin", description=__doc__.splitlines()[0])
-    p.add_argument("--config", default=str(Path(__file__).with_name("config.yaml")))
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
-    args = p.parse_args(argv)
-    cfg = dnt_config.load(args.config, HtwinConfig, args.set)
+    cfg = parse_config(argv, "htwin", __doc__, Path(__file__).with_name("config.yaml"), HtwinConfig)
     mdc_logging(cfg.name, cfg.log_level)
     rt = make_runtime(cfg.name, cfg.runtime, policies=[TWIN_POLICY_TYPE_ID])
     worker, cells, handler, pace = wire(rt, cfg)
-    stopped = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: (stopped.set(), threading.Thread(target=rt.stop).start()))
-    handler.query(rt)
-    threading.Thread(target=work, args=(rt, cfg, worker, cells, pace, stopped), name="htwin-work",
-                     daemon=True).start()
-    log.info("%s running (replica %d of %d), forecasts in SDL ns %s", cfg.name, cfg.replica, cfg.replicas,
-             cfg.namespace)
-    rt.run()
-    stopped.set()
-    rt.stop()
-    log.info("%s stopped: %s", cfg.name, rt.metrics())
-    return 0
+
+    def started() -> None:
+        handler.query(rt)
+        log.info("%s running (replica %d of %d), forecasts in SDL ns %s", cfg.name, cfg.replica, cfg.replicas,
+                 cfg.namespace)
+
+    return run_xapp(rt, cfg.name, partial(work, rt, cfg, worker, cells, pace), started, log=log,
+                    thread_name="htwin-work")
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DntError as err:
-        print(f"htwin: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    main_guard("htwin", main)

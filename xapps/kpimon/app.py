@@ -13,20 +13,18 @@ SIGTERM / Ctrl-C stop it cleanly. Logs are mdclogpy JSON lines on stdout.
 
 from __future__ import annotations
 
-import argparse
 import logging
-import signal
-import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from dnt import config as dnt_config
 from dnt.e2.mtypes import RIC_INDICATION
 from dnt.e2.rnib import read_nodes
 from dnt.errors import ConfigError, DntError
 from dnt.ran.kpi import CellKpmSubscriptions
+from dnt.ric.app import main_guard, parse_config, run_xapp
 from dnt.ric.factory import make_runtime, mdc_logging
 from dnt.ric.runtime import Message, Runtime
 
@@ -78,30 +76,17 @@ def wire(rt: Runtime, cfg: KpimonConfig) -> CellKpmSubscriptions:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="kpimon", description=__doc__.splitlines()[0])
-    p.add_argument("--config", default=str(Path(__file__).with_name("config.yaml")))
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
-    args = p.parse_args(argv)
-    cfg = dnt_config.load(args.config, KpimonConfig, args.set)
+    cfg = parse_config(argv, "kpimon", __doc__, Path(__file__).with_name("config.yaml"), KpimonConfig)
     mdc_logging("kpimon", cfg.log_level)
     rt = make_runtime("kpimon", cfg.runtime)
     cells = wire(rt, cfg)
-    stopped = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):  # stop() from a thread: the handler may interrupt a send
-        signal.signal(sig, lambda *_: (stopped.set(), threading.Thread(target=rt.stop).start()))
-    threading.Thread(target=watch_nodes, args=(rt, cells, cfg, stopped), name="kpimon-nodes", daemon=True).start()
-    log.info("kpimon running: period %d ms, %d measurements, records in SDL ns %s", cfg.period_ms,
-             len(cfg.meas_names), cfg.namespace)
-    rt.run()
-    stopped.set()
-    rt.stop()
-    log.info("kpimon stopped: %s", rt.metrics())
-    return 0
+
+    def started() -> None:
+        log.info("kpimon running: period %d ms, %d measurements, records in SDL ns %s", cfg.period_ms,
+                 len(cfg.meas_names), cfg.namespace)
+
+    return run_xapp(rt, "kpimon", partial(watch_nodes, rt, cells, cfg), started, log=log, thread_name="kpimon-nodes")
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DntError as err:
-        print(f"kpimon: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    main_guard("kpimon", main)

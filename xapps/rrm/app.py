@@ -23,24 +23,22 @@ resumes them. Metrics ``rrm/controller/{policy,heuristic}``, ``rrm/decisions/{po
 
 from __future__ import annotations
 
-import argparse
 import logging
-import signal
-import sys
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from dnt import config as dnt_config
 from dnt.e2.mtypes import RIC_CONTROL_ACK, RIC_CONTROL_FAILURE, RIC_CONTROL_REQ, RIC_INDICATION
 from dnt.e2.rc import RC_OID
 from dnt.e2.rnib import read_nodes
 from dnt.errors import ConfigError, DntError, PolicyError, TransportError
 from dnt.ran.kpi import CellKpmSubscriptions
 from dnt.ric.a1 import A1Policy, A1PolicyHandler
+from dnt.ric.app import main_guard, parse_config, run_xapp
 from dnt.ric.factory import make_runtime, mdc_logging
 from dnt.ric.runtime import Message, Runtime
 from dnt.rrm.a1 import RRM_POLICY_TYPE_ID, rrm_policy_type, validate_rrm_policy
@@ -143,32 +141,19 @@ def work(rt: Runtime, cfg: RrmConfig, service: RrmService, cells: CellKpmSubscri
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="rrm", description=__doc__.splitlines()[0])
-    p.add_argument("--config", default=str(Path(__file__).with_name("config.yaml")))
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
-    args = p.parse_args(argv)
-    cfg = dnt_config.load(args.config, RrmConfig, args.set)
+    cfg = parse_config(argv, "rrm", __doc__, Path(__file__).with_name("config.yaml"), RrmConfig)
     mdc_logging(cfg.name, cfg.log_level)
     rt = make_runtime(cfg.name, cfg.runtime, policies=[RRM_POLICY_TYPE_ID])
     service, cells, handler, changed = wire(rt, cfg)
-    stopped = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: (stopped.set(), threading.Thread(target=rt.stop).start()))
-    handler.query(rt)
-    threading.Thread(target=work, args=(rt, cfg, service, cells, changed, stopped), name="rrm-work",
-                     daemon=True).start()
-    log.info("%s running (replica %d of %d): period %.1f s, decisions in SDL ns %s", cfg.name, cfg.replica,
-             cfg.replicas, service.decision_period_s, cfg.service.namespace)
-    rt.run()
-    stopped.set()
-    rt.stop()
-    log.info("%s stopped: %s", cfg.name, rt.metrics())
-    return 0
+
+    def started() -> None:
+        handler.query(rt)
+        log.info("%s running (replica %d of %d): period %.1f s, decisions in SDL ns %s", cfg.name, cfg.replica,
+                 cfg.replicas, service.decision_period_s, cfg.service.namespace)
+
+    return run_xapp(rt, cfg.name, partial(work, rt, cfg, service, cells, changed), started, log=log,
+                    thread_name="rrm-work")
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except DntError as err:
-        print(f"rrm: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    main_guard("rrm", main)
