@@ -1,0 +1,286 @@
+"""DNT-assisted reliable edge caching: the survey's second case study (its Figs. 4-5).
+
+Question: does training on twin-generated data (with rare events) and wrapping the RL cache-replacement
+agent in reliability modules give a higher hit rate, fewer risk interventions and a balanced load?
+
+Setup (:mod:`dnt.caching`): 5 BSs × 150 slots, 8 clients per BS (half of them also covered by the next BS
+on a ring), 2,000 contents with drifting Zipf popularity, popularity shifts and flash crowds; per-BS load
+cap 22 requests per step. Systems:
+
+* ``rl``, ``rl_dnt``, ``reliable_rl``, ``reliable_rl_dnt`` — PPO (per-BS parameter sharing) over per-BS
+  cache scoring rules (:mod:`dnt.caching.agents`), same physical sample budget; "w/ DNT" adds one rollout
+  per iteration from the twin's generator (an AR forecaster of per-BS, per-content request counts fitted
+  on a history log, rolled out with injected popularity shifts, flash crowds and overload surges);
+  "reliable" adds the load state features, the load shield and the Lagrangian cost; in Reliable RL w/ DNT
+  the twin's forecast also drives the shield's load prediction;
+* ``lru``, ``lfu``, ``belady`` (oracle on future requests), and ``initial_rule``: the scoring rule every
+  PPO policy starts from (action 0), to show how far training moved the policies.
+
+Protocol per seed ``s`` (seeds 0..4): the history log uses seed ``50_000 + s``; training episodes use
+seeds derived from ``s`` (``dnt.caching.ppo.train``); evaluation runs on held-out episode seeds
+``10_000 + 100·s + e`` never used in training, the same for every system (paired). Settings were chosen
+on validation episodes (seeds 99_001-99_002, one training seed) only. Reported: mean ± 95 % t-interval
+over seeds of each seed's mean over ``eval_episodes`` episodes.
+
+Risk interventions: BS-steps where the load shield changed the cache (shielded systems) or would have
+(audit mode, all others). Load imbalance: coefficient of variation of the per-BS served loads, per step,
+averaged.
+
+The ``twin`` section compares the twin's forecasters with a last-value forecast on the held-out end of the
+log (MSE of next-step counts) and times a forecast of all 10,000 series (the generator needs one per step).
+
+Run ``python bench/caching.py`` or ``--quick`` (tiny budgets, for tests). The default run needs about
+750 CPU-seconds (712 in the two seed workers), i.e. about 6.5 minutes on two idle cores; measured wall
+times on the shared 2-core dev machine, with another benchmark running, were 542 s and 895 s.
+Writes ``<out>/caching.json``, ``caching_hit_rate.png`` and ``caching_load.png``; prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dnt.caching.agents import (
+    SYSTEMS,
+    FixedRule,
+    evaluate_baseline,
+    evaluate_policy,
+    load_model_for,
+    mean_ci,
+    train_system,
+)
+from dnt.caching.demand import ZipfDemand
+from dnt.caching.env import CacheConfig
+from dnt.caching.ppo import PPOConfig
+from dnt.caching.twin import SCALES, ARTwin, LSTMTwin, TwinGenConfig, collect_log, naive_forecast
+from dnt.report import Target, print_table, write_result
+
+RL_SYSTEMS = list(SYSTEMS)
+BASELINE_NAMES = ["initial_rule", "lru", "lfu", "belady"]
+LABELS = {"rl": "RL", "rl_dnt": "RL w/ DNT", "reliable_rl": "Reliable RL", "reliable_rl_dnt": "Reliable RL w/ DNT",
+          "initial_rule": "Initial rule (untrained)", "lru": "LRU", "lfu": "LFU", "belady": "Belady (oracle)"}
+
+
+@dataclass(frozen=True)
+class CachingBenchConfig:
+    """Settings of the caching benchmark (recorded in the result JSON)."""
+
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    """Training seeds (one twin, four trained systems and one evaluation set per seed)."""
+    eval_episodes: int = 2
+    """Held-out evaluation episodes per seed."""
+    history_steps: int = 400
+    """Length of the request log the twin is fitted on."""
+    iterations: int = 40
+    """PPO iterations (one 200-step physical episode each: 8,000 physical steps)."""
+    twin_envs: int = 1
+    """Twin-generated rollouts per iteration for the "w/ DNT" systems."""
+    cost_limit: float = 0.05
+    """CMDP budget: (shielded + overloaded BSs) / B per step."""
+    workers: int = 2
+    """Processes (one seed each at a time)."""
+    lstm_epochs: int = 3
+    """Epochs of the LSTM twin in the forecast comparison."""
+    lstm_windows: int = 40_000
+    """Training windows of the LSTM twin."""
+    quick: bool = False
+    """Tiny budgets (tests)."""
+    env: CacheConfig = field(default_factory=CacheConfig)
+    """The network."""
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    """PPO settings (``iterations`` and ``seed`` are set per run)."""
+    twin_gen: TwinGenConfig = field(default_factory=TwinGenConfig)
+    """Rare events the twin injects."""
+
+
+def quick_config() -> CachingBenchConfig:
+    env = CacheConfig(episode_steps=25, warmup_steps=10)
+    return CachingBenchConfig(seeds=(0, 1), eval_episodes=1, history_steps=90, iterations=2, workers=2,
+                              lstm_epochs=1, lstm_windows=2000, quick=True, env=env,
+                              ppo=PPOConfig(num_steps=25, iterations=2))
+
+
+def _demand(cfg: CacheConfig) -> ZipfDemand:
+    topo = cfg.topology()
+    return ZipfDemand(cfg.demand, cfg.n_contents, topo.client_home, cfg.client_rates(topo))
+
+
+def run_seed(cfg: CachingBenchConfig, seed: int) -> dict[str, Any]:
+    """Fit the twin, train the four systems, evaluate them and the baselines on the held-out episodes."""
+    import torch
+
+    torch.set_num_threads(1)
+    t0, c0 = time.perf_counter(), time.process_time()
+    env = cfg.env
+    log = collect_log(_demand(env), env.topology().client_home, env.n_contents, cfg.history_steps, 50_000 + seed)
+    twin = ARTwin()
+    twin.fit(log.counts)
+    eval_seeds = [10_000 + 100 * seed + e for e in range(cfg.eval_episodes)]
+    ppo = dataclasses.replace(cfg.ppo, iterations=cfg.iterations, num_steps=env.episode_steps, seed=seed)
+    out: dict[str, Any] = {"systems": {}, "train": {}, "wall_s": {}}
+    for name, spec in SYSTEMS.items():
+        t = time.perf_counter()
+        policy, hist = train_system(spec, env, ppo, twin=twin, log=log, twin_envs=cfg.twin_envs,
+                                    twin_gen=cfg.twin_gen, cost_limit=cfg.cost_limit)
+        out["train"][name] = {"hit_rate": hist["hit_rate"], "lambda": hist["lambda"],
+                              "interventions": hist["interventions"]}
+        out["systems"][name] = evaluate_policy(policy, env, spec.reliable, eval_seeds,
+                                               load_model=load_model_for(spec, twin))
+        out["wall_s"][name] = time.perf_counter() - t
+    t = time.perf_counter()
+    out["systems"]["initial_rule"] = evaluate_policy(FixedRule(env.n_bs), env, False, eval_seeds)
+    out["wall_s"]["initial_rule"] = time.perf_counter() - t
+    for name in BASELINE_NAMES[1:]:
+        t = time.perf_counter()
+        out["systems"][name] = evaluate_baseline(name, env, eval_seeds)
+        out["wall_s"][name] = time.perf_counter() - t
+    out["wall_s"]["seed_total"] = time.perf_counter() - t0
+    out["cpu_s"] = time.process_time() - c0  # CPU seconds of this worker (wall time depends on machine load)
+    return out
+
+
+def twin_section(cfg: CachingBenchConfig) -> dict[str, Any]:
+    """Forecast MSE of the twins and the last-value forecast on the held-out last quarter of a log."""
+    import torch
+
+    torch.set_num_threads(1)
+    env = cfg.env
+    log = collect_log(_demand(env), env.topology().client_home, env.n_contents, cfg.history_steps, 50_000)
+    T = log.counts.shape[0]
+    split = int(T * 0.75)
+    series = log.counts.reshape(T, -1)
+    out: dict[str, Any] = {"train_steps": split, "test_steps": T - split, "series": int(series.shape[1])}
+    models = {"ar": ARTwin(), "lstm": LSTMTwin(epochs=cfg.lstm_epochs, max_windows=cfg.lstm_windows)}
+    for name, m in models.items():
+        fit = m.fit(log.counts[:split])
+        errs, times = [], []
+        for t in range(max(split, SCALES[-1]), T):
+            t1 = time.perf_counter()
+            pred = m.predict(series[t - SCALES[-1]:t])
+            times.append(time.perf_counter() - t1)
+            errs.append(float(np.mean((pred - series[t]) ** 2)))
+        out[name] = {"mse": float(np.mean(errs)), "fit_s": fit["fit_s"], "predict_ms": 1e3 * float(np.mean(times))}
+    naive = [float(np.mean((naive_forecast(series[:t]) - series[t]) ** 2)) for t in range(max(split, 1), T)]
+    out["naive"] = {"mse": float(np.mean(naive))}
+    return out
+
+
+def aggregate(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per system and metric: mean, 95 % t half-width and the per-seed values."""
+    out: dict[str, Any] = {}
+    for name in RL_SYSTEMS + BASELINE_NAMES:
+        runs = [r["systems"][name] for r in per_seed]
+        agg: dict[str, Any] = {}
+        for key in ("hit_rate", "risk_interventions", "interventions", "would_intervene", "imbalance",
+                    "overload_rate", "load_max"):
+            vals = [float(r[key]) for r in runs]
+            m, h = mean_ci(vals)
+            agg[key] = {"mean": m, "ci95": h, "per_seed": vals}
+        loads = np.array([r["load_per_bs"] for r in runs])
+        agg["load_per_bs"] = {"mean": loads.mean(axis=0), "ci95": [mean_ci(loads[:, b])[1] for b in
+                                                                    range(loads.shape[1])]}
+        out[name] = agg
+    return out
+
+
+def targets(agg: dict[str, Any]) -> list[Target]:
+    hit = {n: agg[n]["hit_rate"]["mean"] for n in agg}
+    best_other = max(hit[n] for n in ("rl", "rl_dnt", "reliable_rl"))
+    rdnt = "reliable_rl_dnt"
+    inter_r, inter_rd = agg["reliable_rl"]["interventions"]["mean"], agg[rdnt]["interventions"]["mean"]
+    imb_rd, imb_lru = agg[rdnt]["imbalance"]["mean"], agg["lru"]["imbalance"]["mean"]
+    return [
+        Target("reliable_rl_dnt_best_rl_hit_rate", hit[rdnt] - best_other,
+               "> 0 (hit-rate margin over the best other RL system)", bool(hit[rdnt] > best_other)),
+        Target("reliable_rl_dnt_fewer_interventions", inter_rd - inter_r,
+               "< 0 (interventions per episode vs Reliable RL)", bool(inter_rd < inter_r)),
+        Target("reliable_rl_dnt_beats_lru_lfu", hit[rdnt] - max(hit["lru"], hit["lfu"]),
+               "> 0 (hit-rate margin over max(LRU, LFU))", bool(hit[rdnt] > max(hit["lru"], hit["lfu"]))),
+        Target("load_imbalance_vs_lru", imb_rd - imb_lru, "<= 0 (load CV minus LRU's)", bool(imb_rd <= imb_lru)),
+    ]
+
+
+def plot(agg: dict[str, Any], cfg: CachingBenchConfig, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = RL_SYSTEMS + BASELINE_NAMES
+    colors = ["#4c72b0", "#55a868", "#c44e52", "#8172b2", "#ccb974", "#999999", "#bbbbbb", "#dddddd"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, key, title in ((axes[0], "hit_rate", "Cache hit rate"),
+                           (axes[1], "risk_interventions", "Risk interventions per episode")):
+        m = [agg[n][key]["mean"] for n in names]
+        h = [agg[n][key]["ci95"] for n in names]
+        ax.bar(range(len(names)), m, yerr=h, capsize=4, color=colors)
+        ax.set_xticks(range(len(names)), [LABELS[n] for n in names], rotation=30, ha="right")
+        ax.set_title(f"{title} (mean ± 95 % CI, {len(cfg.seeds)} seeds)")
+    fig.tight_layout()
+    fig.savefig(out / "caching_hit_rate.png", dpi=120)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(11, 4))
+    B = cfg.env.n_bs
+    width = 0.8 / len(names)
+    for i, n in enumerate(names):
+        ax.bar(np.arange(B) + i * width, agg[n]["load_per_bs"]["mean"], width, yerr=agg[n]["load_per_bs"]["ci95"],
+               capsize=2, label=LABELS[n], color=colors[i])
+    ax.axhline(cfg.env.load_cap, color="k", ls="--", lw=1, label="load cap")
+    ax.set_xticks(np.arange(B) + 0.4 - width / 2, [f"BS {b}" for b in range(B)])
+    ax.set_ylabel("requests served per step")
+    ax.set_title("Per-BS load")
+    ax.legend(ncol=4, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "caching_load.png", dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="tiny budgets (for tests)")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"), help="output folder")
+    args = ap.parse_args(argv)
+    cfg = quick_config() if args.quick else CachingBenchConfig()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=cfg.workers) as pool:
+        futures = [pool.submit(run_seed, cfg, s) for s in cfg.seeds]
+        twin = twin_section(cfg)
+        per_seed = [f.result() for f in futures]
+    agg = aggregate(per_seed)
+    tg = targets(agg)
+    wall = time.perf_counter() - t0
+    cpu_s = sum(r["cpu_s"] for r in per_seed)
+    metrics = {"systems": agg, "twin": twin, "per_seed": per_seed, "worker_cpu_s_total": cpu_s}
+    path = write_result("caching", config=cfg, metrics=metrics, targets=tg, out_dir=out, wall_s=wall)
+    plot(agg, cfg, out)
+    rows = []
+    for n in RL_SYSTEMS + BASELINE_NAMES:
+        a = agg[n]
+        rows.append([LABELS[n], f"{a['hit_rate']['mean']:.4f} ± {a['hit_rate']['ci95']:.4f}",
+                     f"{a['risk_interventions']['mean']:.1f} ± {a['risk_interventions']['ci95']:.1f}",
+                     "shield" if SYSTEMS.get(n) and SYSTEMS[n].reliable else "audit",
+                     f"{a['imbalance']['mean']:.3f}", f"{a['overload_rate']['mean']:.3f}",
+                     " ".join(f"{x:.1f}" for x in a["load_per_bs"]["mean"])])
+    print_table(f"Edge caching, {len(cfg.seeds)} seeds × {cfg.eval_episodes} held-out episodes (mean ± 95 % CI)",
+                ["system", "hit rate", "risk interventions / episode", "counted by", "load CV", "overload rate",
+                 "load per BS"], rows)
+    print_table("Twin forecast (next-step request counts, held-out log)", ["model", "MSE", "fit s", "predict ms"],
+                [[n, twin[n]["mse"], twin[n].get("fit_s", 0.0), twin[n].get("predict_ms", 0.0)]
+                 for n in ("naive", "ar", "lstm")])
+    print_table("Targets", ["name", "value", "goal", "met"], [[t.name, t.value, t.goal, t.met] for t in tg])
+    print(f"wrote {path} in {wall:.0f} s wall ({cpu_s:.0f} CPU-s in the seed workers, {cfg.workers} workers)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

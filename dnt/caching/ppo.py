@@ -1,0 +1,253 @@
+"""Compact PPO for :class:`~dnt.caching.env.CacheEnv` (Gaussian policy over the per-BS scoring rules).
+
+CleanRL-style (``ppo_continuous_action.py``; Schulman et al., arXiv 1707.06347; GAE arXiv 1506.02438):
+config → rollout → GAE → clipped minibatch update, with running observation normalisation, orthogonal
+init, Adam eps 1e-5, advantage normalisation, global gradient clipping.
+
+Per-BS credit: one actor and one critic are shared by all BSs (independent PPO with parameter sharing,
+de Witt et al. 2020, arXiv 2011.09533). BS ``b`` sees its own features and the mean over BSs, picks its own
+scoring rule (5 numbers), and is rewarded with its local hit share ``info["bs_hit_rate"][b]`` (minus
+``λ·cost_b`` when constrained); it has its own value, GAE and clipped ratio. On the validation episodes
+it did at least as well as one MLP over the joint 25-dim action with the global hit rate (hit rate 0.444
+vs 0.442 after 30 iterations: both stay close to the initial rule, see the bench). :mod:`dnt.rl.ppo` is
+built around graph observations and the slicing env, so this MLP version is separate; it reuses
+:class:`dnt.rl.shield.LagrangeMultiplier`.
+
+Several envs can feed one learner: each iteration collects one ``num_steps`` rollout from every env
+(the physical env, plus twin-generated envs for the "w/ DNT" systems), so the physical sample budget is
+the same with or without the twin. With ``cost_limit`` set, PPO maximises ``r − λ·cost`` where the cost is
+:func:`dnt.caching.shield.step_cost` and λ follows dual ascent once per iteration on the mean cost of the
+physical rollout (PPO-Lagrangian, Ray et al. 2019); the per-BS cost is that BS's shield intervention plus
+its overload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from dnt.caching.shield import step_cost
+from dnt.errors import ConfigError
+from dnt.rl.shield import LagrangeMultiplier
+
+__all__ = ["PPOConfig", "ActorCritic", "CachePolicyNet", "gae", "per_bs", "train"]
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """PPO settings (CleanRL defaults unless noted)."""
+
+    iterations: int = 30
+    """Updates; the physical env gives ``iterations · num_steps`` steps."""
+    num_steps: int = 200
+    """Steps per env per rollout (one episode)."""
+    learning_rate: float = 1e-3
+    """Adam learning rate, linearly annealed (CleanRL 3e-4; 10× so that the few updates a 2-core budget
+    allows can move the policy — chosen on validation seeds)."""
+    update_epochs: int = 4
+    """Epochs per update."""
+    num_minibatches: int = 4
+    """Minibatches per epoch."""
+    gamma: float = 0.9
+    """Discount (caching rewards are nearly immediate: a ~10-step horizon; CleanRL 0.99)."""
+    gae_lambda: float = 0.95
+    """GAE λ."""
+    clip_coef: float = 0.2
+    """Ratio clip ε."""
+    ent_coef: float = 0.0
+    """Entropy bonus (CleanRL continuous: 0)."""
+    vf_coef: float = 0.5
+    """Value-loss weight."""
+    max_grad_norm: float = 0.5
+    """Gradient clipping."""
+    hidden: int = 64
+    """Units of the two tanh layers."""
+    init_log_std: float = -0.7
+    """Initial log std of the Gaussian policy."""
+    cost_limit: float | None = None
+    """CMDP budget d on the mean step cost (``None``: unconstrained PPO)."""
+    lagrange_lr: float = 1.0
+    """Dual step size η."""
+    lagrange_max: float = 1.0
+    """Cap on λ."""
+    seed: int = 0
+    """Torch seed (weights, sampling)."""
+
+    def __post_init__(self) -> None:
+        if self.iterations < 1 or self.num_steps < 2 or self.num_minibatches < 1 or self.update_epochs < 1:
+            raise ConfigError("iterations, num_steps, num_minibatches and update_epochs must be positive")
+
+
+def _layer(n_in: int, n_out: int, gain: float) -> nn.Linear:
+    lin = nn.Linear(n_in, n_out)
+    nn.init.orthogonal_(lin.weight, gain)
+    nn.init.zeros_(lin.bias)
+    return lin
+
+
+class ActorCritic(nn.Module):
+    """Two 64-unit tanh MLPs (actor mean, critic) over one BS's input and a state-independent log std."""
+
+    def __init__(self, obs_dim: int, act_dim: int, hidden: int = 64, init_log_std: float = -0.7) -> None:
+        super().__init__()
+        self.actor = nn.Sequential(_layer(obs_dim, hidden, 2**0.5), nn.Tanh(), _layer(hidden, hidden, 2**0.5),
+                                   nn.Tanh(), _layer(hidden, act_dim, 0.01))
+        self.critic = nn.Sequential(_layer(obs_dim, hidden, 2**0.5), nn.Tanh(), _layer(hidden, hidden, 2**0.5),
+                                    nn.Tanh(), _layer(hidden, 1, 1.0))
+        self.log_std = nn.Parameter(torch.full((act_dim,), float(init_log_std)))
+        self.register_buffer("obs_mean", torch.zeros(obs_dim))
+        self.register_buffer("obs_var", torch.ones(obs_dim))
+        self.register_buffer("obs_count", torch.tensor(1e-4))
+
+    def norm(self, obs: torch.Tensor) -> torch.Tensor:
+        return torch.clamp((obs - self.obs_mean) / torch.sqrt(self.obs_var + 1e-8), -10, 10)
+
+    def update_obs_stats(self, x: np.ndarray) -> None:
+        """Running mean/variance (parallel algorithm) over a batch of raw observations."""
+        b = torch.as_tensor(x, dtype=torch.float32)
+        bm, bv, n = b.mean(0), b.var(0, unbiased=False), b.shape[0]
+        tot = self.obs_count + n
+        delta = bm - self.obs_mean
+        self.obs_mean += delta * n / tot
+        self.obs_var = (self.obs_var * self.obs_count + bv * n + delta**2 * self.obs_count * n / tot) / tot
+        self.obs_count = tot
+
+    def dist(self, obs: torch.Tensor) -> torch.distributions.Normal:
+        return torch.distributions.Normal(self.actor(self.norm(obs)), self.log_std.exp())
+
+    def value(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.critic(self.norm(obs)).squeeze(-1)
+
+
+def per_bs(obs: np.ndarray | torch.Tensor, n_bs: int) -> torch.Tensor:
+    """(…, B·F) flat env observations → (…, B, 2F): each BS's features and the mean over BSs."""
+    x = torch.as_tensor(obs, dtype=torch.float32)
+    x = x.reshape(*x.shape[:-1], n_bs, -1)
+    return torch.cat([x, x.mean(dim=-2, keepdim=True).expand_as(x)], dim=-1)
+
+
+class CachePolicyNet:
+    """A trained policy: ``predict(obs, deterministic=True) -> action`` (B, 5)."""
+
+    def __init__(self, net: ActorCritic, act_shape: tuple[int, ...]) -> None:
+        self.net, self.act_shape = net, act_shape
+
+    @torch.no_grad()
+    def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
+        d = self.net.dist(per_bs(obs, self.act_shape[0]))
+        a = d.mean if deterministic else d.sample()
+        return np.clip(a.numpy(), -1.0, 1.0).reshape(self.act_shape).astype(np.float32)
+
+
+def gae(rewards: np.ndarray, values: np.ndarray, next_value: float, gamma: float, lam: float
+        ) -> tuple[np.ndarray, np.ndarray]:
+    """Advantages and returns of one truncated rollout (no terminal states; bootstrapped at the end)."""
+    T = rewards.size
+    adv = np.zeros(T)
+    last = 0.0
+    for t in reversed(range(T)):
+        nv = next_value if t == T - 1 else values[t + 1]
+        delta = rewards[t] + gamma * nv - values[t]
+        last = delta + gamma * lam * last
+        adv[t] = last
+    return adv, adv + values
+
+
+def train(env_fns: Sequence[Callable[[int], Any]], cfg: PPOConfig | None = None
+          ) -> tuple[CachePolicyNet, dict[str, Any]]:
+    """Train on ``env_fns`` (``fn(episode_seed) -> env``; the first is the physical env).
+
+    Returns the policy and a history: per iteration the physical rollout's mean hit rate and cost, λ,
+    and the interventions counted in the physical env.
+    """
+    cfg = cfg or PPOConfig()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: extra OpenMP threads only spin (see dnt.twin.TrainConfig.threads)
+    try:
+        return _train(env_fns, cfg)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(env_fns: Sequence[Callable[[int], Any]], cfg: PPOConfig) -> tuple[CachePolicyNet, dict[str, Any]]:
+    torch.manual_seed(cfg.seed)
+    envs = [fn(0) for fn in env_fns]
+    act_shape = tuple(envs[0].action_space.shape)
+    B, act_dim = act_shape
+    obs_dim = 2 * int(np.prod(envs[0].observation_space.shape)) // B
+    net = ActorCritic(obs_dim, act_dim, cfg.hidden, cfg.init_log_std)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate, eps=1e-5)
+    lam = LagrangeMultiplier(cfg.cost_limit or 0.0, cfg.lagrange_lr, 0.0, cfg.lagrange_max)
+    hist: dict[str, list[float]] = {"hit_rate": [], "cost": [], "lambda": [], "interventions": []}
+    phys_cost = 0.0
+    for it in range(cfg.iterations):
+        for g in opt.param_groups:
+            g["lr"] = cfg.learning_rate * (1.0 - it / cfg.iterations)
+        batch: dict[str, list[np.ndarray]] = {"obs": [], "act": [], "logp": [], "adv": [], "ret": []}
+        for k, env in enumerate(envs):
+            obs, _ = env.reset(seed=int(cfg.seed * 100_003 + it * 101 + k))
+            obs_l, A, LP, V, R, C, HR, SC = [], [], [], [], [], [], [], []
+            inter = 0
+            for _ in range(cfg.num_steps):
+                with torch.no_grad():
+                    x = per_bs(obs, B)
+                    d = net.dist(x)
+                    a = d.sample()
+                    obs_l.append(x.numpy())
+                    A.append(a.numpy())
+                    LP.append(d.log_prob(a).sum(-1).numpy())
+                    V.append(net.value(x).numpy())
+                obs, r, _, _, info = env.step(a.numpy())
+                c = (np.asarray(info["intervened"], dtype=float) + np.asarray(info["overload"], dtype=float))
+                R.append(np.asarray(info["bs_hit_rate"], dtype=float))
+                C.append(c)
+                HR.append(r)
+                SC.append(step_cost(info))
+                inter += int(np.asarray(info["intervened"]).sum())
+            with torch.no_grad():
+                nv = net.value(per_bs(obs, B)).numpy()
+            rew = np.asarray(R) - (lam.value * np.asarray(C) if cfg.cost_limit is not None else 0.0)
+            vals = np.asarray(V)
+            adv, ret = np.zeros_like(rew), np.zeros_like(rew)
+            for b in range(B):
+                adv[:, b], ret[:, b] = gae(rew[:, b], vals[:, b], float(nv[b]), cfg.gamma, cfg.gae_lambda)
+            batch["obs"].append(np.asarray(obs_l).reshape(-1, obs_dim))
+            batch["act"].append(np.asarray(A).reshape(-1, act_dim))
+            batch["logp"].append(np.asarray(LP).reshape(-1))
+            batch["adv"].append(adv.reshape(-1))
+            batch["ret"].append(ret.reshape(-1))
+            if k == 0:  # the physical env
+                hist["hit_rate"].append(float(np.mean(HR)))
+                hist["cost"].append(float(np.mean(SC)))
+                hist["interventions"].append(float(inter))
+                phys_cost = float(np.mean(SC))
+        if cfg.cost_limit is not None:
+            lam.update(phys_cost)
+        hist["lambda"].append(lam.value)
+        b = {k: torch.as_tensor(np.concatenate(v), dtype=torch.float32) for k, v in batch.items()}
+        _update(net, opt, b, cfg)
+        net.update_obs_stats(b["obs"].numpy())  # after the update: the rollout's log-probs used the old stats
+    return CachePolicyNet(net, act_shape), {k: np.asarray(v) for k, v in hist.items()}
+
+
+def _update(net: ActorCritic, opt: torch.optim.Optimizer, b: dict[str, torch.Tensor], cfg: PPOConfig) -> None:
+    n = b["obs"].shape[0]
+    for _ in range(cfg.update_epochs):
+        for idx in torch.tensor_split(torch.randperm(n), min(cfg.num_minibatches, max(1, n // 2))):
+            d = net.dist(b["obs"][idx])
+            logp = d.log_prob(b["act"][idx]).sum(-1)
+            ratio = torch.exp(logp - b["logp"][idx])
+            adv = b["adv"][idx]
+            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            pg = torch.max(-adv * ratio, -adv * torch.clamp(ratio, 1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
+            v_loss = 0.5 * ((net.value(b["obs"][idx]) - b["ret"][idx]) ** 2).mean()
+            loss = pg - cfg.ent_coef * d.entropy().sum(-1).mean() + cfg.vf_coef * v_loss
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
+            opt.step()
