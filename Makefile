@@ -39,6 +39,8 @@ bench: $(STAMP)
 	$(PY) bench/latency.py
 	$(PY) bench/twin.py
 	$(PY) bench/poisoning.py
+	$(PY) bench/rrm.py
+	$(PY) bench/caching.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check dnt tests bench

@@ -9,7 +9,10 @@ returning a :class:`~dnt.rl.env.SliceEnv` action (N, 5); padding rows are left a
 * :class:`Oracle` — the true next-step demand (privileged: reads the env): each slice first gets its
   SLA reach ``min(demand, g_s·capacity)``, then the rest of the user capacity goes greedily to the
   slices with the highest utility per PRB (``w_s / demand_s``) — the exact optimum of the step's
-  satisfaction utility (a fractional knapsack), so no causal policy can beat it on utility.
+  satisfaction utility (a fractional knapsack), so no causal policy can beat it on utility. (That holds
+  for the shares it proposes; with ``prb_mode="min"`` and the worst-case shield the shares are re-projected
+  and idle PRBs are shared, so the oracle is then only about an upper bound: on the bench's train days a
+  static equal split without twin sync matched it to 1e-4.)
 
 The heuristics sync the twin the same way (horizontal mapping, half the maximum sync share by default).
 """

@@ -75,7 +75,22 @@ Reward
   g_s·capacity_mbps)`` — each slice must get the fraction ``sla_floor_s`` of its demand up to its
   guaranteed share ``g_s = guaranteed_ratio_s`` of the cell's nominal capacity (cells in outage are
   exempt);
-* ``I`` = cells where the shield changed the shares (``shield=True``).
+* ``I`` = cells where the shield changed the shares (``shield=True``) or, with the worst-case shield,
+  lowered the sync share.
+
+Shield
+------
+``shield=True`` passes the shares through :class:`~dnt.rl.shield.SafetyShield` before they are applied.
+``shield_floor="auto"`` (default) picks the worst-case ``guaranteed`` floors with ``prb_mode="min"``:
+each slice's share of the user PRBs is raised to ``g_s / user_c`` and the sync reservation is bounded so
+``user_c ≥ Σ g`` (a no-op for in-service cells under the config check ``Σ g + max_sync_share·cost ≤ 1``).
+Then a violation is impossible in a live cell: the slice's min ratio is ``≥ g_s`` of the cell's PRBs,
+so :func:`~dnt.ran.capacity.allocate_prbs` gives it ``min(need_s, g_s·n_prb)`` PRBs before any water
+filling (the min ratios and the sync's reserved column add up to ≤ 100 %), hence ``served_s ≥
+min(demand_s, g_s·capacity) ≥ sla_floor_s·min(demand_s, g_s·capacity)`` — whatever the demand (flash
+crowds, outage spill) and the policy's proposal. (Events only switch a cell's capacity between 0 and 1;
+a cell out of service is exempt.) With ``prb_mode="dedicated"`` the default is the ``forecast`` floor,
+``min(forecast·(1 + margin), g)``: an unforecast demand spike can still violate.
 
 Episode
 -------
@@ -178,7 +193,12 @@ class EnvConfig:
     shield: bool = False
     """Pass the shares through :class:`~dnt.rl.shield.SafetyShield` before they are applied."""
     shield_margin: float = 0.1
-    """The shield's relative margin on the forecast need."""
+    """The shield's relative margin on the forecast need (``shield_floor="forecast"`` only)."""
+    shield_floor: str = "auto"
+    """The shield's floors: ``forecast`` (``min(forecast·(1 + margin), g)``), ``guaranteed`` (the worst
+    case: ``g`` whatever the forecast, and the sync reservation bounded so the user PRBs cover ``Σ g``) or
+    ``auto`` = ``guaranteed`` with ``prb_mode="min"`` (where it holds every SLA floor at no cost) and
+    ``forecast`` with ``prb_mode="dedicated"`` (where idle floor PRBs would be wasted)."""
     intervention_penalty: float = 0.0
     """Reward penalty per shielded cell, divided by C (PPO may use a Lagrange multiplier instead)."""
     events: EventConfig = field(default_factory=EventConfig)
@@ -224,8 +244,17 @@ class EnvConfig:
                      "shield_margin"):
             v = getattr(self, name)
             need(np.isfinite(v) and v >= 0, f"{name} must be finite and ≥ 0, got {v!r}")
+        need(self.shield_floor in ("auto", "forecast", "guaranteed"),
+             f"shield_floor must be 'auto', 'forecast' or 'guaranteed', got {self.shield_floor!r}")
         need(self.pad_to is None or (isinstance(self.pad_to, int) and self.pad_to >= 1),
              f"pad_to must be None or an integer ≥ 1, got {self.pad_to!r}")
+
+    @property
+    def shield_floor_mode(self) -> str:
+        """``shield_floor`` with ``auto`` resolved: ``guaranteed`` for ``prb_mode="min"``, else ``forecast``."""
+        if self.shield_floor != "auto":
+            return self.shield_floor
+        return "guaranteed" if self.prb_mode == "min" else "forecast"
 
     @property
     def weights(self) -> np.ndarray:
@@ -319,7 +348,7 @@ class SliceEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._adj_obs[:c, :c] = normalized_adjacency(adj)
         self._mask = np.zeros(n_nodes, dtype=np.float32)
         self._mask[:c] = 1.0
-        self.shield = SafetyShield(cfg.guaranteed_ratio, cfg.shield_margin)
+        self.shield = SafetyShield(cfg.guaranteed_ratio, cfg.shield_margin, floor=cfg.shield_floor_mode)
         self._w = cfg.weights
         self._g = np.asarray(cfg.guaranteed_ratio, dtype=np.float64)
         self._floor = np.asarray(cfg.sla_floor, dtype=np.float64)
@@ -440,12 +469,17 @@ class SliceEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         cfg, k = self.cfg, self._k
         shares, horiz, sync = self.decode_action(action)
         cost_factor = np.where(horiz, cfg.h_cost_factor, cfg.v_cost_factor)
-        sync_cost = sync * cost_factor  # fraction of the cell's PRBs used by the twin sync
         cap = self._cap[:, k + 1]
-        user = cap * (1.0 - sync_cost)  # fraction of nominal PRBs left for the users
         intervened = np.zeros(self.n_cells, dtype=bool)
+        if cfg.shield and self.shield.floor == "guaranteed":  # the sync must leave the guarantees their PRBs
+            limit = self.shield.max_sync_cost(cap)  # fraction of the cell's PRBs, as the shield's filter() checks
+            intervened = sync * cost_factor > limit + self.shield.tol
+            sync = np.where(intervened, limit / np.maximum(cost_factor, 1e-300), sync)
+        sync_cost = sync * cost_factor  # fraction of the cell's PRBs used by the twin sync
+        user = cap * (1.0 - sync_cost)  # fraction of nominal PRBs left for the users
         if cfg.shield:
-            shares, intervened = self.shield.project(shares, self._obs_fc / self.capacity_mbps, user)
+            shares, hit = self.shield.project(shares, self._obs_fc / self.capacity_mbps, user)
+            intervened = intervened | hit
         demand = self._dem[:, k + 1]
         r = cfg.radio
         n_prb = float(r.n_prb)

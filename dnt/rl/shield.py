@@ -3,10 +3,22 @@
 **Shield.** A policy proposes, per cell, the shares (C, 3) of the cell's *user* PRBs (what is left after
 twin synchronisation and outages) that each slice gets. The safe set is
 
-* every slice gets at least its SLA-floor PRBs, ``floor_s = min(forecast_s·(1 + margin), g_s)`` in
-  fractions of the cell's nominal PRBs, i.e. the forecast need (with a margin) up to the slice's
-  guaranteed ratio ``g_s``;
-* the shares are non-negative and add up to at most 1, so no cell is allocated beyond its capacity.
+* every slice gets at least its SLA-floor PRBs, in fractions of the cell's nominal PRBs:
+
+  - ``floor="forecast"`` (default): ``floor_s = min(forecast_s·(1 + margin), g_s)``, the forecast need
+    (with a margin) up to the slice's guaranteed ratio ``g_s``. Only as safe as the forecast: an
+    unforecast flash crowd can push a slice's demand above its floor and violate its SLA;
+  - ``floor="guaranteed"`` (worst case): ``floor_s = g_s`` whatever the forecast. Meant for
+    prioritised *min* ratios (TS 28.541 RRMPolicyRatio ``rRMPolicyMinRatio``, ``prb_mode="min"`` of
+    :class:`~dnt.rl.env.SliceEnv`, the RRM xApp's default): a slice whose min ratio covers ``g_s`` gets
+    ``min(demand, g_s·PRBs)`` first whatever the other slices do, and the PRBs it does not use are
+    shared (:func:`dnt.ran.capacity.allocate_prbs`), so the worst-case floor costs nothing when the
+    slice is idle. With dedicated (hard) ratios the same floor would hold the SLA too, but idle floor
+    PRBs would be wasted;
+* the shares are non-negative and add up to at most 1, so no cell is allocated beyond its capacity;
+* ``floor="guaranteed"`` also bounds the twin synchronisation's PRB reservation
+  (:meth:`SafetyShield.max_sync_cost`) so the user PRBs left always cover ``Σ g_s``: the floors then
+  never need scaling down in a live cell.
 
 :meth:`SafetyShield.project` maps a proposal into that set: negative or NaN shares become 0, each share
 is raised to its floor, and any excess over 1 is taken back from the slices above their floor, in
@@ -43,10 +55,14 @@ class SafetyShield:
         up to at most 1.
     margin : relative head-room (≥ 0) added to the forecast need before it is compared with the guarantee.
     tol : a share that moves by more than this counts as an intervention.
+    floor : ``"forecast"`` (floors from the forecast, capped at the guarantee) or ``"guaranteed"`` (the
+        worst case: every slice's full guarantee, whatever the forecast; see the module docstring).
     """
 
+    FLOORS = ("forecast", "guaranteed")
+
     def __init__(self, guaranteed_ratio: tuple[float, ...] = (0.3, 0.15, 0.05), margin: float = 0.1,
-                 tol: float = 1e-6) -> None:
+                 tol: float = 1e-6, floor: str = "forecast") -> None:
         g = np.asarray(guaranteed_ratio, dtype=np.float64)
         if g.shape != (len(SLICES),) or not np.all(np.isfinite(g)) or g.min() < 0 or g.sum() > 1 + 1e-12:
             raise ConfigError(f"guaranteed_ratio needs {len(SLICES)} fractions ≥ 0 adding up to ≤ 1, "
@@ -55,6 +71,9 @@ class SafetyShield:
             raise ConfigError(f"shield margin must be finite and ≥ 0, got {margin!r}")
         if not tol > 0:
             raise ConfigError(f"shield tol must be > 0, got {tol!r}")
+        if floor not in self.FLOORS:
+            raise ConfigError(f"shield floor must be one of {self.FLOORS}, got {floor!r}")
+        self.floor = floor
         self.guaranteed = g
         self.margin = float(margin)
         self.tol = float(tol)
@@ -64,7 +83,8 @@ class SafetyShield:
 
         Parameters
         ----------
-        forecast_load : (C, 3) forecast need of each slice as a fraction of the cell's nominal PRBs (≥ 0).
+        forecast_load : (C, 3) forecast need of each slice as a fraction of the cell's nominal PRBs (≥ 0);
+            not used with ``floor="guaranteed"`` (but its shape is checked).
         capacity : (C,) user PRBs as a fraction of the nominal PRBs (≤ 1e-9: out of service, no floors).
         """
         fc = np.maximum(np.nan_to_num(np.asarray(forecast_load, dtype=np.float64)), 0.0)
@@ -72,11 +92,29 @@ class SafetyShield:
         if fc.ndim != 2 or fc.shape[1] != len(SLICES) or cap.shape != fc.shape[:1]:
             raise ConfigError(f"forecast_load must be (C, {len(SLICES)}) and capacity (C,), "
                               f"got {fc.shape} and {cap.shape}")
-        need = np.minimum(fc * (1.0 + self.margin), self.guaranteed[None, :])
+        if self.floor == "guaranteed":
+            need = np.broadcast_to(self.guaranteed[None, :], fc.shape)
+        else:
+            need = np.minimum(fc * (1.0 + self.margin), self.guaranteed[None, :])
         live = cap > _MIN_CAPACITY  # below this a cell is out of service: no floors
         share = np.where(live[:, None], need / np.where(live, cap, 1.0)[:, None], 0.0)
         total = share.sum(axis=1, keepdims=True)
         return np.where(total > 1.0, share / np.maximum(total, 1e-300), share)
+
+    def max_sync_cost(self, capacity: np.ndarray) -> np.ndarray:
+        """(C,) largest fraction of a cell's nominal PRBs the twin sync may reserve with ``floor="guaranteed"``.
+
+        ``capacity`` (C,) is the fraction of the cell's PRBs in service. The user PRBs
+        ``capacity·(1 − sync_cost)`` must cover the guarantees ``Σ g_s``, so ``sync_cost ≤ 1 − Σ g / capacity``
+        (0 when even the whole cell cannot cover them). Out-of-service cells (≤ 1e-9) have no floors: 1.
+        With ``floor="forecast"`` the sync is not bounded (1 everywhere).
+        """
+        cap = np.clip(np.nan_to_num(np.asarray(capacity, dtype=np.float64)), 0.0, 1.0)
+        if self.floor != "guaranteed":
+            return np.ones_like(cap)
+        live = cap > _MIN_CAPACITY
+        limit = 1.0 - self.guaranteed.sum() / np.where(live, cap, 1.0)
+        return np.where(live, np.clip(limit, 0.0, 1.0), 1.0)
 
     def project(self, shares: np.ndarray, forecast_load: np.ndarray,
                 capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,7 +151,9 @@ class SafetyShield:
 
         Reads the forecast and outage columns of ``obs["nodes"]``, decodes the action's slice logits and
         sync share like the env (pass the env's ``max_sync_share`` and cost factors), projects the shares
-        and re-encodes them as logits; the mapping and sync columns are left as they are.
+        and re-encodes them as logits; the mapping column is left as it is, and so is the sync column except
+        with ``floor="guaranteed"``, where a sync share above :meth:`max_sync_cost` is lowered to it (as the
+        env does).
 
         Returns
         -------
@@ -132,11 +172,19 @@ class SafetyShield:
         live = 1.0 - x[:, NODE_FEATURES.index("outage")]
         z = np.exp(act[:, :3] - act[:, :3].max(axis=1, keepdims=True))
         shares = z / z.sum(axis=1, keepdims=True)
-        sync = max_sync_share / (1.0 + np.exp(-act[:, 4])) * np.where(act[:, 3] > 0, h_cost_factor, v_cost_factor)
+        factor = np.where(act[:, 3] > 0, h_cost_factor, v_cost_factor)
+        sync = max_sync_share / (1.0 + np.exp(-act[:, 4])) * factor
+        limit = self.max_sync_cost(live)
+        sync_hit = sync > limit + self.tol
+        sync = np.minimum(sync, limit)
         safe, hit = self.project(shares, fc, live * (1.0 - sync))
         out = np.asarray(action, dtype=np.float32).copy()
         logits = np.log(np.maximum(safe, 1e-12))
         out[:n, :3] = np.clip(logits - logits.max(axis=1, keepdims=True), -ACTION_BOUND, ACTION_BOUND)
+        if sync_hit.any():
+            q = np.clip(sync / np.maximum(factor * max_sync_share, 1e-300), 1e-6, 1 - 1e-6)
+            out[:n, 4] = np.where(sync_hit, np.clip(np.log(q / (1 - q)), -ACTION_BOUND, ACTION_BOUND), out[:n, 4])
+            hit = hit | sync_hit
         out[:n] = np.where(hit[:, None], out[:n], np.asarray(action, dtype=np.float32)[:n])
         vetoed = np.zeros(nodes.shape[0], dtype=bool)
         vetoed[:n] = hit

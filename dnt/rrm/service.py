@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_POLICY: dict[str, Any] = {
     "decision_period_s": 10.0, "enforce": True,
-    "safety": {"sla_floor_prb_ratio": {"embb": 10, "voice": 10, "messaging": 2}, "max_cell_load": 0.9},
+    "safety": {"sla_floor_prb_ratio": {"embb": 30, "voice": 15, "messaging": 5}, "max_cell_load": 0.9},
 }
 """What the rrm applies until a ``dnt-rrm`` A1 policy arrives (the xApp's config may replace it)."""
 

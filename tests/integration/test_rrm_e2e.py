@@ -44,7 +44,8 @@ SETTINGS = ("topology.n_gnbs=1", "replay.speed=1", "replay.start_step=120",
             "replay.radio.mbps_per_unit=[0.5, 5.0, 0.004]")
 CELL = 5361
 RRM = ("period_ms=500", "scan_period_s=0.5", "default_policy.decision_period_s=1", "service.control_timeout_s=3",
-       "service.refresh_periods=0")
+       "service.refresh_periods=0",  # the floors the phases below are computed with (not the config defaults)
+       "default_policy.safety.sla_floor_prb_ratio={embb: 10, voice: 10, messaging: 2}")
 SERVED = ("DRB.UEThpDl.1-000001", "DRB.UEThpDl.2-000002")
 
 

@@ -161,6 +161,7 @@ def test_sync_reduces_twin_error(small_cfg: EnvConfig) -> None:
     {"calibration": "median"}, {"prb_mode": "shared"}, {"slice_weights": (1.0, 1.0)},
     {"guaranteed_ratio": (0.6, 0.3, 0.2)}, {"sla_floor": (1.2, 0.9, 0.9)}, {"max_sync_share": 1.0},
     {"twin_noise_min": 0.5, "twin_noise_max": 0.1}, {"churn_weight": -1.0}, {"pad_to": 0},
+    {"shield_floor": "oracle"},
 ])
 def test_bad_config_raises(bad: dict) -> None:
     with pytest.raises(ConfigError):
