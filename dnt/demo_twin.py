@@ -205,13 +205,14 @@ def _rrm_plot(obs: _Observer, out: Path) -> list[str]:
 
     sm = ledger.summary()
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
-    a.bar(list(sm), [v["utility"] for v in sm.values()], color=["tab:orange", "tab:blue", "tab:gray"])
+    colors = [f"C{i}" for i in range(len(sm))]  # one colour per method in both panels
+    a.bar(list(sm), [v["utility"] for v in sm.values()], color=colors)
     a.set_ylim(min(v["utility"] for v in sm.values()) - 0.05, 1.0)
     a.set_title(f"weighted utility ({ledger.reports} cell reports)")
     width = 0.8 / len(sm)
     for i, (name, v) in enumerate(sm.items()):
         vals = list(v["unserved_by_slice"].values())
-        b.bar([k + i * width for k in range(len(vals))], vals, width, label=name)
+        b.bar([k + i * width for k in range(len(vals))], vals, width, label=name, color=colors[i])
     b.set_xticks([k + 0.4 - width / 2 for k in range(3)], list(next(iter(sm.values()))["unserved_by_slice"]))
     b.set_title("unserved fraction per slice")
     b.legend()
