@@ -9,7 +9,8 @@ system                     training data        state                   action /
 ``reliable_rl_dnt``        physical + twin      + load features         :class:`LoadShield`; hit rate − λ·cost
 ========================  ==================  ======================  ============================================
 
-All four use :func:`dnt.caching.ppo.train` with the same physical sample budget; the "w/ DNT" systems get
+All four use :func:`dnt.caching.ppo.train` with the same physical sample budget and (in the bench) the
+same start, :data:`NAIVE_RULE`; the "w/ DNT" systems get
 ``twin_envs`` extra rollouts per iteration from :class:`~dnt.caching.twin.TwinDemand` envs (twin-generated
 transitions with injected rare events). The reliability modules are the state module (load features),
 the action shield and the Lagrangian reward term (:mod:`dnt.caching.shield`). In Reliable RL w/ DNT the
@@ -38,7 +39,17 @@ from dnt.caching.twin import RequestLog, TwinDemand, TwinGenConfig
 from dnt.errors import ConfigError
 
 __all__ = ["SystemSpec", "SYSTEMS", "make_env", "train_system", "episode_metrics", "evaluate_policy",
-           "evaluate_baseline", "mean_ci", "load_model_for", "FixedRule"]
+           "evaluate_baseline", "mean_ci", "load_model_for", "FixedRule", "NAIVE_RULE", "BLEND_RULE"]
+
+NAIVE_RULE: tuple[float, ...] = (-0.2, -0.2, 0.0, 1.0, 0.0)
+"""The rule the bench's PPO policies start from: cache what was requested in the last step (recency only,
+no request-rate weights, no neighbour term, full caches) — a one-step LRU. On the validation episodes it
+scores hit rate 0.224, far below LRU (≈0.38) and LFU (≈0.40), so a policy that beats LRU/LFU has learnt it."""
+BLEND_RULE: tuple[float, ...] = (0.5, 0.5, 0.0, 0.0, 0.0)
+"""The hand-designed LFU/LRU blend (equal short/long-term weights, half recency weight, full
+caches); validation hit rate 0.444. Earlier versions started PPO here; the best fixed rule found by a
+random search over the action box on the validation episodes (long-term rate only, ``(−1, 1, 0, −1, 0)``)
+scores 0.456, so a policy started at the blend had only ≈0.01 to gain and did not move measurably."""
 
 
 @dataclass(frozen=True)
@@ -108,14 +119,17 @@ def episode_metrics(infos: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 class FixedRule:
-    """The scoring rule every PPO policy starts from (action 0: equal short/long-term weights, recency,
-    full caches) — a reference for how far training moved the policies."""
+    """One scoring rule for every BS and step (default: :data:`BLEND_RULE`); with
+    :data:`NAIVE_RULE` it is the rule the bench's untrained PPO policies play."""
 
-    def __init__(self, n_bs: int) -> None:
+    def __init__(self, n_bs: int, rule: tuple[float, ...] = BLEND_RULE) -> None:
+        if len(rule) != ACTION_DIM:
+            raise ConfigError(f"a rule needs {ACTION_DIM} values, got {len(rule)}")
         self.n_bs = n_bs
+        self.action = np.tile(np.asarray(rule, dtype=np.float32), (n_bs, 1))
 
     def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
-        return np.zeros((self.n_bs, ACTION_DIM), dtype=np.float32)
+        return self.action.copy()
 
 
 def mean_ci(values: Any, level: float = 0.95) -> tuple[float, float]:

@@ -22,15 +22,20 @@ the BS's covered clients made):
 ====  ==========================================================================  =====================
  a_k   feature f_k                                                                  weight
 ====  ==========================================================================  =====================
- 0     short-term request rate (EWMA, ``ewma_short``), / its max                    w = (a+1)/2 ∈ [0, 1]
- 1     long-term request rate (EWMA, ``ewma_long``), / its max                      w = (a+1)/2 ∈ [0, 1]
+ 0     short-term request rate (EWMA, ``ewma_short``), / its max                    w = max(0, a) ∈ [0, 1]
+ 1     long-term request rate (EWMA, ``ewma_long``), / its max                      w = max(0, a) ∈ [0, 1]
  2     short-term rate from shared (edge) clients if a neighbour caches it          w = a ∈ [−1, 1]
  3     requested in the last step (recency)                                         w = (a+1)/2 · ½
  4     cache fill: the BS fills ``round(fill · slots)`` slots                        fill = 1 − 0.3·max(0, −a)
 ====  ==========================================================================  =====================
 
 The BS caches the top-``fill·slots`` contents by ``Σ w_k f_k`` (plus 1e-3 for contents already cached,
-so ties keep the cache). With ``a = 0`` this is an LFU/LRU blend filling every slot. Every system is
+so ties keep the cache). With ``a = 0`` this is a recency-only rule (a one-step LRU with arbitrary
+eviction among the rest, the naive rule the bench's PPO starts near); ``a = (½, ½, 0, 0, 0)`` is the
+hand-designed LFU/LRU blend filling every slot. The request-rate weights are ``max(0, a)`` rather than
+``(a+1)/2``: only the *ranking* matters (top-k), so any positive rate weight, however small, fills the slots
+recency leaves by request rate; with a linear map the naive rule is a single point on the box's edge
+(an untrained policy's small offsets already leave it), with ``max(0, a)`` it is a whole region. Every system is
 bound by the same backhaul budget: at most ``max_replacements`` new contents per BS per step, the
 highest-scored first (:meth:`limit_replacements`). :meth:`step_caches`
 takes explicit caches instead (the LRU/LFU/Belady baselines).
@@ -281,8 +286,8 @@ class CacheEnv(gym.Env[np.ndarray, np.ndarray]):
         scores = np.zeros((B, N))
         for b in range(B):
             scale = max(self.short[b].max(), 1e-9)
-            scores[b] = ((a[b, 0] + 1) / 2 * self.short[b] / scale
-                         + (a[b, 1] + 1) / 2 * self.long[b] / max(self.long[b].max(), 1e-9)
+            scores[b] = (max(0.0, a[b, 0]) * self.short[b] / scale
+                         + max(0.0, a[b, 1]) * self.long[b] / max(self.long[b].max(), 1e-9)
                          + a[b, 2] * nbc[b] * self.edge_short[b] / scale
                          + (a[b, 3] + 1) / 4 * self.last_req[b]
                          + 1e-3 * self.cached[b])

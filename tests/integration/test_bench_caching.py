@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SYSTEMS = {"rl", "rl_dnt", "reliable_rl", "reliable_rl_dnt", "initial_rule", "lru", "lfu", "belady"}
+SYSTEMS = {"rl", "rl_dnt", "reliable_rl", "reliable_rl_dnt", "initial_rule", "blend_rule", "lru", "lfu", "belady"}
 TARGETS = {"reliable_rl_dnt_best_rl_hit_rate", "reliable_rl_dnt_fewer_interventions", "reliable_rl_dnt_beats_lru_lfu",
            "load_imbalance_vs_lru"}
 
