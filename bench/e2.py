@@ -73,6 +73,8 @@ class BenchE2Config:
     """Measurement window of each end-to-end run, after warm-up."""
     warmup_timeout_s: float = 180.0
     """Give up when the associations and subscriptions are not all up by then."""
+    stop_timeout_s: float = 300.0
+    """Give up when the simulator has not stopped by then (its totals are read after it stopped)."""
     seed: int = 0
     """Synthetic traffic seed."""
 
@@ -216,7 +218,11 @@ def end_to_end(cfg: BenchE2Config, traffic: Any, codec: str, decode: str, period
         window = end["t"] - start["t"]
         received = end.get("rx/indications", 0) - start.get("rx/indications", 0)
         runner.stop()
-        runner.join(60)
+        # the totals are final only once the run has ended: under load the generic encoder's batch in flight
+        # can take long, and counters read before the end undercount (received > "sent" looked like a loss)
+        joined = runner.join(cfg.stop_timeout_s)
+        if not joined:
+            raise RuntimeError(f"{codec}: the simulator did not stop within {cfg.stop_timeout_s} s; totals not final")
         sent = runner.counters()["e2/indications_sent"]
         final = sink.wait(lambda s: s.get("rx/indications", 0) >= sent, 60) or sink.lines[-1]
         return {
@@ -227,7 +233,7 @@ def end_to_end(cfg: BenchE2Config, traffic: Any, codec: str, decode: str, period
             "sim_cpu_fraction": (sim_cpu1 - sim_cpu0) / window,
             "sink_cpu_fraction": (end["cpu_s"] - start["cpu_s"]) / window,
             "report_periods_skipped_in_window": c1["e2/report_periods_skipped"] - skipped0,
-            "sent_total": sent, "received_total": final.get("rx/indications", 0),
+            "sent_total": sent, "received_total": final.get("rx/indications", 0), "sim_stopped": joined,
             "decoded_total": final.get("rx/reports_decoded", 0), "sn_gaps": final.get("rx/sn_gaps", 0),
             "decode_errors": final.get("rx/decode_errors", 0) + final.get("rx/kpm_decode_errors", 0),
             "lossless": final.get("rx/indications", 0) == sent and final.get("rx/sn_gaps", 0) == 0,
