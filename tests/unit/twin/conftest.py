@@ -9,12 +9,17 @@ import pytest
 
 from dnt.data.frame import HOUR_MS, Traffic
 from dnt.data.windows import WindowConfig, Windows, build_windows
+from dnt.fl.messages import encode, global_twin_from_model
+from dnt.twin.lifecycle import TwinSpec
 from dnt.twin.model import ModelConfig
+from dnt.twin.registry import ModelRegistry, RegistryServer
 from dnt.twin.train import Forecaster, TrainConfig
 
 # 16 days hourly, a daily sine plus small noise; P = 24, c = 3, p = 1, h = 2; test and val 2 days each.
 SINE_CFG = WindowConfig(closeness=3, period=1, horizon=2, test_days=2, val_days=2)
 TINY_MODEL = ModelConfig(hidden=8, layers=1, dropout=0.0)
+APP_SPEC = TwinSpec(horizon=2, hidden=4, closeness=3, period=1, period_steps=24)
+"""The twin of the app-level tests (test_twin_apps, test_aggregator_security)."""
 
 
 def sine_traffic(days: int = 16, cells: int = 2, seed: int = 0) -> Traffic:
@@ -46,3 +51,13 @@ def tiny_model() -> ModelConfig:
 def make_sine_traffic() -> Callable[..., Traffic]:
     """The :func:`sine_traffic` factory (test modules cannot import this conftest by name)."""
     return sine_traffic
+
+
+@pytest.fixture
+def registry():
+    """A model registry over HTTP serving one tiny twin: (base URL, its digest)."""
+    reg = ModelRegistry()
+    digest = reg.publish(encode(global_twin_from_model(APP_SPEC.model(), 1)), 1).digest
+    srv = RegistryServer(reg).start()
+    yield srv.url, digest
+    srv.stop()

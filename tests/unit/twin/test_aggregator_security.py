@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import logging
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -14,6 +12,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
+from dnt.deploy.derive import load_app
 from dnt.e2.mtypes import A1_POLICY_REQ, DNT_TWIN_UPDATE
 from dnt.errors import ModelIntegrityError, PolicyError
 from dnt.fl.auth import KeyRing, ReplayGuard, sign_update
@@ -25,7 +24,7 @@ from dnt.ric.memory import MemoryBus
 from dnt.ric.sdl import MemoryStore
 from dnt.twin.hservice import TwinAggregator
 from dnt.twin.lifecycle import TwinSpec
-from dnt.twin.registry import TWIN_POLICY_TYPE_ID, ModelRegistry, RegistryServer
+from dnt.twin.registry import TWIN_POLICY_TYPE_ID, ModelRegistry
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC = TwinSpec(horizon=2, hidden=4, closeness=3, period=1, period_steps=24)
@@ -201,21 +200,7 @@ def test_require_auth_without_keys_rejects_everything(setup) -> None:
 
 # --- the xApp --------------------------------------------------------------------------------------------
 def _app() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("aggregator_app_sec", REPO / "xapps" / "aggregator" / "app.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-@pytest.fixture
-def registry():
-    reg = ModelRegistry()
-    digest = reg.publish(encode(global_twin_from_model(SPEC.model(), 1)), 1).digest
-    srv = RegistryServer(reg).start()
-    yield srv.url, digest
-    srv.stop()
+    return load_app(REPO / "xapps" / "aggregator" / "app.py")
 
 
 def _policy_req(digest: str) -> bytes:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
-import pytest
 
+from dnt.deploy.derive import load_app
 from dnt.e2.mtypes import A1_POLICY_REQ, DNT_TWIN_UPDATE
-from dnt.fl.messages import encode, global_twin_from_model
+from dnt.fl.messages import encode
 from dnt.ric.memory import MemoryBus
 from dnt.twin.lifecycle import TwinSpec
-from dnt.twin.registry import TWIN_POLICY_TYPE_ID, ModelRegistry, RegistryServer
+from dnt.twin.registry import TWIN_POLICY_TYPE_ID
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC = TwinSpec(horizon=2, hidden=4, closeness=3, period=1, period_steps=24)
@@ -23,21 +21,7 @@ STEP = 3_600_000
 
 
 def _app(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"{name}_app", REPO / "xapps" / name / "app.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-@pytest.fixture
-def registry():
-    reg = ModelRegistry()
-    digest = reg.publish(encode(global_twin_from_model(SPEC.model(), 1)), 1).digest
-    srv = RegistryServer(reg).start()
-    yield srv.url, digest
-    srv.stop()
+    return load_app(REPO / "xapps" / name / "app.py")
 
 
 def _policy_req(digest: str) -> bytes:
