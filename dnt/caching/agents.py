@@ -4,20 +4,23 @@
 system                     training data        state                   action / reward
 ========================  ==================  ======================  ============================================
 ``rl``                     physical env only    basic features          raw scoring rule; reward = hit rate
-``rl_dnt``                 physical + twin      basic features          raw scoring rule; reward = hit rate
+``rl_dnt``                 twin, then both      basic features          raw scoring rule; reward = hit rate
 ``reliable_rl``            physical env only    + load features         :class:`LoadShield`; hit rate − λ·cost
-``reliable_rl_dnt``        physical + twin      + load features         :class:`LoadShield`; hit rate − λ·cost
+``reliable_rl_dnt``        twin, then both      + load (twin forecast)  :class:`LoadShield`; hit rate − λ·cost
 ========================  ==================  ======================  ============================================
 
 All four use :func:`dnt.caching.ppo.train` with the same physical sample budget and (in the bench) the
-same start, :data:`NAIVE_RULE`; the "w/ DNT" systems get
-``twin_envs`` extra rollouts per iteration from :class:`~dnt.caching.twin.TwinDemand` envs (twin-generated
-transitions with injected rare events). The reliability modules are the state module (load features),
-the action shield and the Lagrangian reward term (:mod:`dnt.caching.shield`). In Reliable RL w/ DNT the
-twin is also the safeguard's predictor: its forecast of next-step request counts replaces the EWMA rates
-behind the predicted loads the shield and the state module use (D-REC: the DTs serve "as RL optimizers
-and safeguards"). On validation episodes with a fixed rule this cut interventions 80 → 75 at the same
-overloads (40) and hit rate.
+same start, :data:`NAIVE_RULE`. The "w/ DNT" systems use the twin in two ways as the *RL optimiser*
+(D-REC: the DTs provide "datasets for training"): they first train for ``ppo.pretrain_iterations`` on
+:class:`~dnt.caching.twin.TwinDemand` envs alone (twin-generated transitions with injected rare events; no
+physical interaction), then fine-tune on the physical env, optionally with ``twin_envs`` twin rollouts
+beside each physical one (``twin_beside``). The Lagrange
+multiplier moves on the physical cost only (the twin over-samples rare events on purpose). The reliability
+modules are the state module (load features), the action shield and the Lagrangian reward term
+(:mod:`dnt.caching.shield`). In Reliable RL w/ DNT the twin is also the safeguard's predictor: its forecast
+of next-step request counts replaces the EWMA rates behind the predicted loads the shield and the state
+module use (D-REC: the DTs serve "as RL optimizers and safeguards"). On validation episodes with a fixed
+rule this cut interventions 80 → 75 at the same overloads (40) and hit rate.
 
 Unshielded systems and the baselines run with the shield in *audit* mode, so their "risk interventions"
 count the BS-steps where the shield would have intervened; shielded systems count the actual ones.
@@ -86,17 +89,21 @@ def load_model_for(spec: SystemSpec, twin: Any) -> Any:
 
 def train_system(spec: SystemSpec, cfg: CacheConfig, ppo: PPOConfig, *, twin: Any = None,
                  log: RequestLog | None = None, twin_envs: int = 1, twin_gen: TwinGenConfig | None = None,
-                 cost_limit: float = 0.05, shield: LoadShield | None = None) -> tuple[CachePolicyNet, dict[str, Any]]:
-    """Train one system; ``twin`` and ``log`` are needed when ``spec.dnt``."""
+                 cost_limit: float = 0.05, shield: LoadShield | None = None, twin_beside: bool = True
+                 ) -> tuple[CachePolicyNet, dict[str, Any]]:
+    """Train one system; ``twin`` and ``log`` are needed when ``spec.dnt``. A "w/ DNT" system pre-trains on
+    ``twin_envs`` twin envs (``ppo.pretrain_iterations``) and, with ``twin_beside``, keeps them beside the
+    physical env in the physical phase."""
     if spec.dnt and (twin is None or log is None):
         raise ConfigError("a DNT system needs a fitted twin and its request log")
     lm = load_model_for(spec, twin)
     fns = [lambda _s: make_env(cfg, spec.reliable, shield, load_model=lm)]
-    if spec.dnt:
-        for _ in range(twin_envs):
-            fns.append(lambda _s: make_env(cfg, spec.reliable, shield, TwinDemand(twin, log, twin_gen), lm))
-    ppo_cfg = dataclasses.replace(ppo, cost_limit=cost_limit if spec.reliable else None)
-    return train(fns, ppo_cfg)
+    twin_fns = [lambda _s: make_env(cfg, spec.reliable, shield, TwinDemand(twin, log, twin_gen), lm)] * twin_envs
+    if spec.dnt and twin_beside:
+        fns += twin_fns
+    ppo_cfg = dataclasses.replace(ppo, cost_limit=cost_limit if spec.reliable else None,
+                                  pretrain_iterations=ppo.pretrain_iterations if spec.dnt else 0)
+    return train(fns, ppo_cfg, pretrain_fns=twin_fns if spec.dnt else ())
 
 
 def episode_metrics(infos: list[dict[str, Any]]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SYSTEMS = {"rl", "rl_dnt", "reliable_rl", "reliable_rl_dnt", "initial_rule", "blend_rule", "lru", "lfu", "belady"}
 TARGETS = {"reliable_rl_dnt_best_rl_hit_rate", "reliable_rl_dnt_fewer_interventions", "reliable_rl_dnt_beats_lru_lfu",
-           "load_imbalance_vs_lru"}
+           "load_imbalance_vs_lru", "rl_dnt_gain_at_1_physical_iters", "reliable_rl_dnt_gain_at_1_physical_iters"}
 
 
 def test_caching_bench_quick(tmp_path: Path) -> None:
@@ -30,5 +30,18 @@ def test_caching_bench_quick(tmp_path: Path) -> None:
         assert 0.0 <= s["hit_rate"]["mean"] <= 1.0 and len(s["hit_rate"]["per_seed"]) == 2
         assert len(s["load_per_bs"]["mean"]) == 5
     assert {"naive", "ar", "lstm"} <= set(doc["metrics"]["twin"])
+    # sample efficiency: every system at each physical budget (0 = after pre-training only, 1, the final 2)
+    eff = doc["metrics"]["sample_efficiency"]
+    assert eff["budgets"] == [0, 1, 2]
+    assert set(eff["hit_rate"]) == SYSTEMS & {"rl", "rl_dnt", "reliable_rl", "reliable_rl_dnt"}
+    assert len(eff["dnt_gain"]["rl_dnt"]["1"]["per_seed"]) == 2
+    assert eff["hit_rate"]["rl"]["2"]["mean"] == systems["rl"]["hit_rate"]["mean"]
+    # the reliable systems under the main and the strict CMDP budget
+    budgets = doc["metrics"]["cost_budget"]
+    assert {v["cost_limit"] for v in budgets["reliable_rl"].values()} == {0.1, 0.05}
+    # the twin's pre-training phase ran for the DNT systems only
+    per_seed = doc["metrics"]["per_seed"][0]["train"]
+    assert len(per_seed["rl_dnt"]["pretrain_hit_rate"]) == 1 and len(per_seed["rl"]["pretrain_hit_rate"]) == 0
     assert (tmp_path / "caching_hit_rate.png").stat().st_size > 0
     assert (tmp_path / "caching_load.png").stat().st_size > 0
+    assert (tmp_path / "caching_sample_efficiency.png").stat().st_size > 0
