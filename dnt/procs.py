@@ -53,6 +53,11 @@ class Proc:
                 self.proc.kill()
         return self.proc.wait()
 
+    def kill(self) -> int:
+        """kill -9 (a crash, not a shutdown) and reap the process."""
+        self.proc.kill()
+        return self.proc.wait(15)
+
     def tail(self) -> str:
         return f"--- {self.name} (rc {self.proc.poll()})\n" + "".join(self.lines[-15:])
 

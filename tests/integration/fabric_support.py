@@ -13,14 +13,15 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis as redis_client
 
-from dnt.procs import rest, wait_until  # noqa: F401 - re-exported to the tests
+from dnt.procs import Proc, rest, wait_until  # noqa: F401 - re-exported to the tests
 from dnt.ric.local_runtime import LocalConfig, LocalRuntime
 from dnt.ric.redis_server import RedisServer, free_port
 from dnt.ric.sdl import SdlStore
@@ -129,3 +130,18 @@ def start_sim(e2_port: int, *settings: str) -> SimRunner:
 def attach(fabric: FabricProcess, name: str, **kwargs: Any) -> LocalRuntime:
     """A LocalRuntime xApp in this process (not yet dispatching: register handlers, then ``start()``)."""
     return LocalRuntime(LocalConfig(xapp_name=name, fabric_port=fabric.endpoints["xapp_port"], **kwargs))
+
+
+@contextmanager
+def apps_running(procs: list[Proc], *cleanup: Callable[[], object]) -> Iterator[list[Proc]]:
+    """Run a test's app processes: on the way out stop every one of them, then call ``cleanup`` in order; an
+    assertion error leaves with the apps' log tails appended (what a failed live run needs to be read)."""
+    try:
+        yield procs
+    except AssertionError as err:
+        raise AssertionError(f"{err}\n" + "\n".join(p.tail() for p in procs)) from err
+    finally:
+        for p in procs:
+            p.stop()
+        for fn in cleanup:
+            fn()

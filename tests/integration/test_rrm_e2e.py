@@ -17,6 +17,7 @@ decides with it, and refuses an update naming a model trained on other node feat
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -24,7 +25,7 @@ import time
 from typing import Any
 
 import pytest
-from fabric_support import attach, start_sim, wait_until
+from fabric_support import apps_running, attach, start_sim, wait_until
 
 from dnt.e2.mtypes import RIC_INDICATION
 from dnt.e2.rnib import read_nodes
@@ -91,7 +92,7 @@ def test_rrm_controls_change_served_traffic_and_survive_a_restart(fabric, fabric
             last = reports[-1]
         return float(last["embb"]["DRB.UEThpDl"]), float(last["voice"]["DRB.UEThpDl"])
 
-    try:
+    with apps_running(procs, probe.stop, sim.stop, functools.partial(sim.join, 10)):
         subs.subscribe(probe, node)
         wait_until(lambda: len(reports) >= 2, what="the probe's reports")
         before = reports[-1]
@@ -104,8 +105,7 @@ def test_rrm_controls_change_served_traffic_and_survive_a_restart(fabric, fabric
         embb_2, voice_2 = served_after(78)
         applied = sim.node(node.ran_name).counters["e2/controls_applied"]
         # restart: kill -9, the new process resumes the acknowledged quotas and has nothing to send
-        procs[0].proc.kill()
-        procs[0].proc.wait(15)
+        procs[0].kill()
         restarted = time.time() * 1000
         procs[0] = Proc("xapps/rrm/app.py", env, *RRM)
         wait_until(lambda: "resumed from SDL" in "".join(procs[0].lines), timeout=20, what="the rrm resuming")
@@ -115,14 +115,6 @@ def test_rrm_controls_change_served_traffic_and_survive_a_restart(fabric, fabric
         applied_after = sim.node(node.ran_name).counters["e2/controls_applied"]
         procs[0].stop()
         stopped_log = "".join(procs[0].lines)
-    except AssertionError as err:
-        raise AssertionError(f"{err}\n" + "\n".join(p.tail() for p in procs)) from err
-    finally:
-        for p in procs:
-            p.stop()
-        probe.stop()
-        sim.stop()
-        sim.join(10)
     # Assert: the default policy (no quotas) split the cell by demand; each control moved the served traffic
     embb_0, voice_0 = float(before["embb"]["DRB.UEThpDl"]), float(before["voice"]["DRB.UEThpDl"])
     print(f"eMBB/voice served kbit/s: default {embb_0:.0f}/{voice_0:.0f}, eMBB vanishing {embb_1:.0f}/{voice_1:.0f},"
@@ -158,7 +150,7 @@ def test_rrm_runs_the_policy_model_named_over_a1_and_refuses_one_for_other_featu
     def in_effect() -> str:
         return (rest("GET", status)[1] or {}).get("instance_status", "")
 
-    try:
+    with apps_running(procs, srv.stop, sim.stop, functools.partial(sim.join, 10)):
         node = wait_until(lambda: read_nodes(fabric_store), what="the E2 node")[0]
         body = publish_rrm_policy(reg, str(tmp_path / "rrm.bin"), RrmPublishConfig(decision_period_s=1.0),
                                   a1_url=fabric.url, registry_url=srv.url)
@@ -173,14 +165,6 @@ def test_rrm_runs_the_policy_model_named_over_a1_and_refuses_one_for_other_featu
         rrm_status = fabric_store.get_json("rrm", "status:rrm")
         procs[0].stop()
         log = "".join(procs[0].lines)
-    except AssertionError as err:
-        raise AssertionError(f"{err}\n" + "\n".join(p.tail() for p in procs)) from err
-    finally:
-        for p in procs:
-            p.stop()
-        srv.stop()
-        sim.stop()
-        sim.join(10)
     assert applied >= 25 and rrm_status["model_digest"] == body["model_digest"]  # the first model stays
     assert rrm_status["controller"] == "policy" and "trained on node features" in log
     assert "'rrm/controller/policy'" in log and "'a1/rejected': 1" in log

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 import pytest
-from fabric_support import rest, start_sim, wait_until
+from fabric_support import apps_running, rest, start_sim, wait_until
 
 from dnt.demo_twin import simulated_traffic
 from dnt.errors import PolicyError
@@ -35,7 +35,7 @@ def test_twin_lifecycle_end_to_end(fabric, fabric_env, fabric_store, tmp_path) -
                     f"replay.start_step={START}")
     procs: list[Proc] = []
     snapshots: dict[tuple[int, int], list[float]] = {}
-    try:
+    with apps_running(procs, sim.stop):
         procs.append(Proc("xapps/aggregator/app.py", env, registry))
         procs += [Proc("xapps/htwin/app.py", env, f"replica={i}", "replicas=2", registry, "scan_period_s=0.5")
                   for i in range(2)]
@@ -55,8 +55,7 @@ def test_twin_lifecycle_end_to_end(fabric, fabric_env, fabric_store, tmp_path) -
         wait_until(progress, timeout=150, what="forecasts of both replicas and 5 twin versions")
         # kill -9 the aggregator and replica 1 and restart them: they resume from SDL and go on
         for i in (0, 2):
-            procs[i].proc.kill()
-            procs[i].proc.wait(15)
+            procs[i].kill()
         before = fabric_store.get_json("aggregator", "latest")["version"]
         procs[0] = Proc("xapps/aggregator/app.py", env, registry)
         procs[2] = Proc("xapps/htwin/app.py", env, "replica=1", "replicas=2", registry, "scan_period_s=0.5")
@@ -65,12 +64,6 @@ def test_twin_lifecycle_end_to_end(fabric, fabric_env, fabric_store, tmp_path) -
                    what="the restarted aggregator advancing the twin")
         procs[0].stop()
         stopped_log = "".join(procs[0].lines)
-    except AssertionError as err:
-        raise AssertionError(f"{err}\n" + "\n".join(p.tail() for p in procs)) from err
-    finally:
-        for p in procs:
-            p.stop()
-        sim.stop()
     actual: dict[int, dict[int, float]] = {}
     for i in range(2):
         state: dict[str, Any] = fabric_store.get_json("htwin", f"history:htwin-{i}") or {}

@@ -16,7 +16,7 @@ import re
 import time
 
 import pytest
-from fabric_support import attach, rest, start_sim, wait_until
+from fabric_support import apps_running, attach, rest, start_sim, wait_until
 
 from dnt.attacks.mpaf import MPAF
 from dnt.attacks.rogue import RogueClient
@@ -52,7 +52,7 @@ def test_rogue_clients_on_the_fabric_are_rejected_or_trimmed_and_the_twin_stays_
     snapshots: dict[tuple[int, int], list[float]] = {}
     rogue = attach(fabric, "rogue").start()
     sent = {"keyless": 0, "stolen": 0}
-    try:
+    with apps_running(procs, rogue.stop, sim.stop):
         procs.append(Proc("xapps/aggregator/app.py", env, registry, keys_path, "quarantine.min_observations=3"))
         procs += [Proc("xapps/htwin/app.py", env, f"replica={i}", "replicas=2", registry, "scan_period_s=0.5",
                        keys_path) for i in range(2)]
@@ -85,13 +85,6 @@ def test_rogue_clients_on_the_fabric_are_rejected_or_trimmed_and_the_twin_stays_
         procs[0].stop()
         agg_log = "".join(procs[0].lines)
         (tmp_path / "aggregator.log").write_text(agg_log)
-    except AssertionError as err:
-        raise AssertionError(f"{err}\n" + "\n".join(p.tail() for p in procs)) from err
-    finally:
-        rogue.stop()
-        for p in procs:
-            p.stop()
-        sim.stop()
     metrics = {k: int(v) for k, v in re.findall(r"'(fl/[a-z/_0-9]+)': (\d+)", agg_log)}
     assert sent["keyless"] >= 10, sent
     assert metrics.get("fl/rejected/auth", 0) >= sent["keyless"] - 2, (metrics, sent)  # in flight at stop: ≤ 2
