@@ -21,7 +21,7 @@ Clients issue Poisson(``rate_u``) requests per step; ``rate_u`` is the config's 
 BS's intensity (BSs see different demand, hence load imbalance).
 
 The same event mechanics (:func:`shift_popularity`, :class:`FlashCrowds`) are reused by the twin's
-synthetic generator (:mod:`dnt.caching.twin`), which injects them more often.
+synthetic generator (:mod:`dnt.caching.twin`), which adds BS overload surges.
 """
 
 from __future__ import annotations

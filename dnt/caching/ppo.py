@@ -24,9 +24,9 @@ ones ended RL w/ DNT 0.009 below RL after 50 physical iterations).
 
 With ``cost_limit`` set, PPO maximises ``r − λ·cost`` where the cost is
 :func:`dnt.caching.shield.step_cost` and λ follows dual ascent once per iteration on the mean cost of the
-physical rollout (PPO-Lagrangian, Ray et al. 2019; not during pre-training: the twin injects rare events
-more often than they occur, so its cost overstates the physical risk); the per-BS cost is that BS's shield
-intervention plus its overload.
+physical rollout (PPO-Lagrangian, Ray et al. 2019; not during pre-training: the twin injects overload
+surges the log has not seen, so its cost overstates the physical risk); the per-BS cost is that BS's
+shield intervention plus its overload.
 """
 
 from __future__ import annotations
@@ -281,7 +281,7 @@ def _train(env_fns: Sequence[Callable[[int], Any]], cfg: PPOConfig, pretrain_fns
             for key in ("hit_rate", "cost", "interventions"):
                 hist[key].append(stats[0][key])
         if cfg.cost_limit is not None and not pre:
-            # dual ascent on the physical cost only: the twin injects rare events more often than they occur,
+            # dual ascent on the physical cost only: the twin injects overload surges the log has not seen,
             # so its cost overstates the physical one (pre-training on it pushed λ up and taught the policy to
             # cache less, validation hit rate 0.41 vs 0.44)
             lam.update(stats[0]["cost"])

@@ -10,7 +10,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SYSTEMS = {"rl", "rl_dnt", "reliable_rl", "reliable_rl_dnt", "initial_rule", "blend_rule", "lru", "lfu", "belady"}
 TARGETS = {"reliable_rl_dnt_best_rl_hit_rate", "reliable_rl_dnt_fewer_interventions", "reliable_rl_dnt_beats_lru_lfu",
-           "load_imbalance_vs_lru", "rl_dnt_gain_at_1_physical_iters", "reliable_rl_dnt_gain_at_1_physical_iters"}
+           "load_imbalance_vs_lru", "rl_dnt_gain_at_1_physical_iters", "reliable_rl_dnt_gain_at_1_physical_iters",
+           "twin_decision_fidelity"}
 
 
 def test_caching_bench_quick(tmp_path: Path) -> None:
@@ -29,7 +30,14 @@ def test_caching_bench_quick(tmp_path: Path) -> None:
     for s in systems.values():
         assert 0.0 <= s["hit_rate"]["mean"] <= 1.0 and len(s["hit_rate"]["per_seed"]) == 2
         assert len(s["load_per_bs"]["mean"]) == 5
-    assert {"naive", "ar", "lstm"} <= set(doc["metrics"]["twin"])
+    assert {"naive", "ar", "ar_unconstrained", "lstm"} <= set(doc["metrics"]["twin"])
+    # decision fidelity: the probe rules on the physical env and on each generator, with rank statistics
+    fid = doc["metrics"]["twin"]["decision_fidelity"]
+    n_rules = len(fid["rules"])
+    assert n_rules >= 3 and len(fid["physical_hit_rate"]) == n_rules
+    for gen in ("twin", "twin_no_events", "counts_feedback"):
+        assert len(fid[gen]["hit_rate"]) == n_rules and -1.0 <= fid[gen]["spearman"] <= 1.0
+        assert 0 <= fid[gen]["best_rule_rank_on_twin"] < n_rules
     # sample efficiency: every system at each physical budget (0 = after pre-training only, 1, the final 2)
     eff = doc["metrics"]["sample_efficiency"]
     assert eff["budgets"] == [0, 1, 2]
@@ -45,3 +53,4 @@ def test_caching_bench_quick(tmp_path: Path) -> None:
     assert (tmp_path / "caching_hit_rate.png").stat().st_size > 0
     assert (tmp_path / "caching_load.png").stat().st_size > 0
     assert (tmp_path / "caching_sample_efficiency.png").stat().st_size > 0
+    assert (tmp_path / "caching_twin_fidelity.png").stat().st_size > 0
