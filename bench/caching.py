@@ -453,6 +453,19 @@ def plot(agg: dict[str, Any], cfg: CachingBenchConfig, out: Path) -> None:
     plt.close(fig)
 
 
+def _finish(fig: Any, ax: Any, path: Path, xlabel: str, ylabel: str, title: str) -> None:
+    """Label a one-axes figure, add the legend, save it and close it."""
+    import matplotlib.pyplot as plt
+
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def plot_fidelity(fid: dict[str, Any], out: Path) -> None:
     """Per fixed rule: hit rate on the physical network against the hit rate on each twin generator."""
     import matplotlib
@@ -464,13 +477,8 @@ def plot_fidelity(fid: dict[str, Any], out: Path) -> None:
     phys = np.asarray(fid["physical_hit_rate"])
     for name, marker in zip(FIDELITY_GENERATORS, ("o", "^", "x"), strict=True):
         ax.scatter(phys, fid[name]["hit_rate"], marker=marker, label=f"{name} (ρ = {fid[name]['spearman']:.2f})")
-    ax.set_xlabel("hit rate on the physical network")
-    ax.set_ylabel("hit rate on the twin")
-    ax.set_title("Twin decision fidelity: fixed caching rules, held-out episodes")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "caching_twin_fidelity.png", dpi=120)
-    plt.close(fig)
+    _finish(fig, ax, out / "caching_twin_fidelity.png", "hit rate on the physical network", "hit rate on the twin",
+            "Twin decision fidelity: fixed caching rules, held-out episodes")
 
 
 def plot_efficiency(eff: dict[str, Any], agg: dict[str, Any], out: Path) -> None:
@@ -489,13 +497,8 @@ def plot_efficiency(eff: dict[str, Any], agg: dict[str, Any], out: Path) -> None
         ax.fill_between(ks, m - h, m + h, alpha=0.15)
     for name, ls in (("lru", ":"), ("lfu", "-.")):
         ax.axhline(agg[name]["hit_rate"]["mean"], color="grey", ls=ls, lw=1, label=LABELS[name])
-    ax.set_xlabel("physical training iterations (200 steps each)")
-    ax.set_ylabel("held-out hit rate")
-    ax.set_title("Sample efficiency: what the twin's data buys (mean ± 95 % CI)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "caching_sample_efficiency.png", dpi=120)
-    plt.close(fig)
+    _finish(fig, ax, out / "caching_sample_efficiency.png", "physical training iterations (200 steps each)",
+            "held-out hit rate", "Sample efficiency: what the twin's data buys (mean ± 95 % CI)")
 
 
 def main(argv: list[str] | None = None) -> int:
