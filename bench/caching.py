@@ -87,11 +87,10 @@ from dnt.caching.agents import (
     mean_ci,
     train_system,
 )
-from dnt.caching.demand import ZipfDemand
 from dnt.caching.env import CacheConfig
 from dnt.caching.fidelity import decision_fidelity, probe_rules, rule_hit_rate
 from dnt.caching.ppo import PPOConfig
-from dnt.caching.twin import SCALES, ARTwin, LSTMTwin, TwinDemand, TwinGenConfig, collect_log, naive_forecast
+from dnt.caching.twin import SCALES, ARTwin, LSTMTwin, TwinDemand, TwinGenConfig, naive_forecast, physical_log
 from dnt.report import Target, print_table, write_result
 
 RL_SYSTEMS = list(SYSTEMS)
@@ -166,11 +165,6 @@ def quick_config() -> CachingBenchConfig:
                               ppo=PPOConfig(num_steps=25, iterations=2))
 
 
-def _demand(cfg: CacheConfig) -> ZipfDemand:
-    topo = cfg.topology()
-    return ZipfDemand(cfg.demand, cfg.n_contents, topo.client_home, cfg.client_rates(topo))
-
-
 def run_part(cfg: CachingBenchConfig, seed: int, part: str) -> dict[str, Any]:
     """One job of seed ``seed``: train and evaluate one RL system (``part`` in :data:`SYSTEMS`), or evaluate
     the fixed rules and baselines (``part == "baselines"``), on the seed's held-out episodes."""
@@ -186,8 +180,7 @@ def run_part(cfg: CachingBenchConfig, seed: int, part: str) -> dict[str, Any]:
         spec = SYSTEMS[name]
         twin = log = None
         if spec.dnt:  # the same log and twin for both "w/ DNT" systems of a seed (deterministic fit)
-            log = collect_log(_demand(env), env.topology().client_home, env.n_contents, cfg.history_steps,
-                              50_000 + seed)
+            log = physical_log(env, cfg.history_steps, 50_000 + seed)
             twin = ARTwin()
             twin.fit(log.counts)
         strict = variant == "strict"
@@ -249,7 +242,7 @@ def fidelity_part(cfg: CachingBenchConfig, name: str) -> dict[str, Any]:
     rules = probe_rules(cfg.fidelity_rules)
     if name == "physical":
         return {"rules": rules, "hit_rate": [rule_hit_rate(env, r, seeds) for r in rules]}
-    log = collect_log(_demand(env), env.topology().client_home, env.n_contents, cfg.history_steps, 50_000)
+    log = physical_log(env, cfg.history_steps, 50_000)
     twin = ARTwin(level_preserving=name != "counts_feedback")
     twin.fit(log.counts)
     gen = cfg.twin_gen
@@ -291,7 +284,7 @@ def twin_section(cfg: CachingBenchConfig) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     env = cfg.env
-    log = collect_log(_demand(env), env.topology().client_home, env.n_contents, cfg.history_steps, 50_000)
+    log = physical_log(env, cfg.history_steps, 50_000)
     T = log.counts.shape[0]
     split = int(T * 0.75)
     series = log.counts.reshape(T, -1)

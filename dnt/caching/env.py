@@ -155,6 +155,11 @@ class CacheConfig:
         inten = np.resize(np.asarray(self.intensity, dtype=np.float64), self.n_bs)
         return self.demand.rate * inten[topo.client_home]
 
+    def physical_demand(self, topo: Topology | None = None) -> ZipfDemand:
+        """The physical network's demand process (``demand`` over this network's clients)."""
+        topo = topo or self.topology()
+        return ZipfDemand(self.demand, self.n_contents, topo.client_home, self.client_rates(topo))
+
 
 class CacheEnv(gym.Env[np.ndarray, np.ndarray]):
     """Edge caching environment; see the module docstring.
@@ -179,8 +184,7 @@ class CacheEnv(gym.Env[np.ndarray, np.ndarray]):
             raise ConfigError(f"shield_mode must be 'enforce' or 'audit', got {shield_mode!r}")
         self.topo = self.cfg.topology()
         self.client_rate = self.cfg.client_rates(self.topo)
-        self.demand = demand if demand is not None else ZipfDemand(self.cfg.demand, self.cfg.n_contents,
-                                                                   self.topo.client_home, self.client_rate)
+        self.demand = demand if demand is not None else self.cfg.physical_demand(self.topo)
         self.shield, self.shield_mode = shield, shield_mode
         self.load_model = load_model
         B, N = self.cfg.n_bs, self.cfg.n_contents

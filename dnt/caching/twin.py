@@ -46,10 +46,11 @@ import numpy as np
 import torch
 
 from dnt.caching.demand import FlashCrowds, sample_requests, shift_popularity
+from dnt.caching.env import CacheConfig
 from dnt.errors import ConfigError, DataError
 from dnt.twin.model import TwinLSTM
 
-__all__ = ["SCALES", "ARTwin", "LSTMTwin", "TwinGenConfig", "TwinDemand", "RequestLog", "collect_log",
+__all__ = ["SCALES", "ARTwin", "LSTMTwin", "TwinGenConfig", "TwinDemand", "RequestLog", "collect_log", "physical_log",
            "naive_forecast", "scale_features"]
 
 SCALES = (4, 16, 64)
@@ -79,6 +80,11 @@ def collect_log(demand: Any, client_home: np.ndarray, n_contents: int, steps: in
         np.add.at(counts[t], (home[clients], contents), 1.0)
         per_client += np.bincount(clients, minlength=home.size)
     return RequestLog(counts, per_client / steps, home)
+
+
+def physical_log(cfg: CacheConfig, steps: int, seed: int) -> RequestLog:
+    """``steps`` steps of the physical network's demand (``cfg.physical_demand()``) as a request log."""
+    return collect_log(cfg.physical_demand(), cfg.topology().client_home, cfg.n_contents, steps, seed)
 
 
 def scale_features(history: np.ndarray) -> np.ndarray:

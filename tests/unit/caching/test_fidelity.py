@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dnt.caching.demand import ZipfDemand
 from dnt.caching.env import CacheConfig
 from dnt.caching.fidelity import PROBE_RULES, decision_fidelity, probe_rules, rule_hit_rate
-from dnt.caching.twin import ARTwin, TwinDemand, TwinGenConfig, collect_log
+from dnt.caching.twin import ARTwin, TwinDemand, TwinGenConfig, physical_log
 from dnt.errors import ConfigError
 
 
@@ -35,9 +34,7 @@ def test_probe_rules_are_seeded_and_in_the_box() -> None:
 
 def test_twin_ranks_rules_like_the_physical_env(small_cfg: CacheConfig) -> None:
     # Prepare: a twin fitted on a log of the physical demand, generator without injected events
-    topo = small_cfg.topology()
-    demand = ZipfDemand(small_cfg.demand, small_cfg.n_contents, topo.client_home, small_cfg.client_rates(topo))
-    log = collect_log(demand, topo.client_home, small_cfg.n_contents, 120, 11)
+    log = physical_log(small_cfg, 120, 11)
     twin = ARTwin()
     twin.fit(log.counts)
     gen = TwinGenConfig(p_shift=0.0, p_flash=0.0, p_surge=0.0)

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from dnt.caching.agents import NAIVE_RULE, SYSTEMS, FixedRule, evaluate_policy, train_system
-from dnt.caching.demand import ZipfDemand
 from dnt.caching.env import CacheConfig, CacheEnv
 from dnt.caching.ppo import PPOConfig, gae, train
-from dnt.caching.twin import ARTwin, RequestLog, collect_log
+from dnt.caching.twin import ARTwin, RequestLog, physical_log
 from dnt.errors import ConfigError
 
 
@@ -54,9 +53,7 @@ def test_training_beats_the_initial_policy(small_cfg: CacheConfig) -> None:
 
 
 def _twin(cfg: CacheConfig, seed: int = 5) -> tuple[ARTwin, RequestLog]:
-    topo = cfg.topology()
-    demand = ZipfDemand(cfg.demand, cfg.n_contents, topo.client_home, cfg.client_rates(topo))
-    log = collect_log(demand, topo.client_home, cfg.n_contents, 120, seed)
+    log = physical_log(cfg, 120, seed)
     twin = ARTwin()
     twin.fit(log.counts)
     return twin, log

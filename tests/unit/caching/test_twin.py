@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dnt.caching.demand import ZipfDemand
 from dnt.caching.env import CacheConfig, CacheEnv
-from dnt.caching.twin import SCALES, ARTwin, LSTMTwin, TwinDemand, TwinGenConfig, collect_log, naive_forecast
-
-
-def _log(cfg: CacheConfig, steps: int, seed: int):
-    topo = cfg.topology()
-    demand = ZipfDemand(cfg.demand, cfg.n_contents, topo.client_home, cfg.client_rates(topo))
-    return collect_log(demand, topo.client_home, cfg.n_contents, steps, seed)
+from dnt.caching.twin import SCALES, ARTwin, LSTMTwin, TwinDemand, TwinGenConfig, naive_forecast, physical_log
 
 
 def _mse(model, series: np.ndarray, start: int) -> tuple[float, float]:
@@ -25,7 +18,7 @@ def _mse(model, series: np.ndarray, start: int) -> tuple[float, float]:
 
 def test_ar_twin_beats_last_value_on_held_out_log(small_cfg: CacheConfig) -> None:
     # Prepare: fit on the first 150 steps, score the last 50
-    log = _log(small_cfg, 200, seed=5)
+    log = physical_log(small_cfg, 200, seed=5)
     series = log.counts.reshape(200, -1)
     twin = ARTwin()
     # Execute
@@ -37,7 +30,7 @@ def test_ar_twin_beats_last_value_on_held_out_log(small_cfg: CacheConfig) -> Non
 
 def test_lstm_twin_beats_last_value_on_held_out_log(small_cfg: CacheConfig) -> None:
     # Prepare
-    log = _log(small_cfg, 200, seed=6)
+    log = physical_log(small_cfg, 200, seed=6)
     series = log.counts.reshape(200, -1)
     twin = LSTMTwin(epochs=2, max_windows=4000, seed=0)
     # Execute
@@ -49,7 +42,7 @@ def test_lstm_twin_beats_last_value_on_held_out_log(small_cfg: CacheConfig) -> N
 
 def test_twin_generator_drives_the_env(small_cfg: CacheConfig) -> None:
     # Prepare: frequent events so that each kind occurs
-    log = _log(small_cfg, 100, seed=7)
+    log = physical_log(small_cfg, 100, seed=7)
     twin = ARTwin()
     twin.fit(log.counts)
     gen = TwinDemand(twin, log, TwinGenConfig(p_shift=0.3, p_flash=0.3, p_surge=0.3))
@@ -70,7 +63,7 @@ def test_twin_generator_drives_the_env(small_cfg: CacheConfig) -> None:
 
 def test_twin_as_load_predictor(small_cfg: CacheConfig) -> None:
     # Prepare: the twin behind the env's load prediction (Reliable RL w/ DNT's safeguard)
-    log = _log(small_cfg, 100, seed=8)
+    log = physical_log(small_cfg, 100, seed=8)
     twin = ARTwin()
     twin.fit(log.counts)
     env = CacheEnv(small_cfg, load_model=twin)
@@ -91,7 +84,7 @@ def test_twin_as_load_predictor(small_cfg: CacheConfig) -> None:
 
 def test_level_preserving_fit_keeps_a_steady_series(small_cfg: CacheConfig) -> None:
     # Prepare
-    log = _log(small_cfg, 120, seed=9)
+    log = physical_log(small_cfg, 120, seed=9)
     kept, shrunk = ARTwin(), ARTwin(level_preserving=False)
     # Execute
     kept.fit(log.counts)
@@ -121,7 +114,7 @@ def _head_share(gen: TwinDemand, log, steps: int, head: int) -> float:
 
 def test_rate_feedback_keeps_the_popularity_of_the_log(small_cfg: CacheConfig) -> None:
     # Prepare: no injected events and no drift, so only the feedback decides how popularity evolves
-    log = _log(small_cfg, 150, seed=10)
+    log = physical_log(small_cfg, 150, seed=10)
     calm = dict(p_shift=0.0, p_flash=0.0, p_surge=0.0, drift_swaps=0)
     twin, old = ARTwin(), ARTwin(level_preserving=False)
     twin.fit(log.counts)
