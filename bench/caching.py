@@ -305,6 +305,12 @@ def twin_section(cfg: CachingBenchConfig) -> dict[str, Any]:
     return out
 
 
+def ci(values: Any) -> dict[str, float]:
+    """``{"mean", "ci95"}``: the mean and its 95 % Student-t half-width."""
+    m, h = mean_ci(values)
+    return {"mean": m, "ci95": h}
+
+
 def aggregate(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
     """Per system and metric: mean, 95 % t half-width and the per-seed values."""
     out: dict[str, Any] = {}
@@ -314,8 +320,7 @@ def aggregate(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
         for key in ("hit_rate", "risk_interventions", "interventions", "would_intervene", "imbalance",
                     "overload_rate", "load_max"):
             vals = [float(r[key]) for r in runs]
-            m, h = mean_ci(vals)
-            agg[key] = {"mean": m, "ci95": h, "per_seed": vals}
+            agg[key] = {**ci(vals), "per_seed": vals}
         loads = np.array([r["load_per_bs"] for r in runs])
         agg["load_per_bs"] = {"mean": loads.mean(axis=0), "ci95": [mean_ci(loads[:, b])[1] for b in
                                                                     range(loads.shape[1])]}
@@ -333,9 +338,9 @@ def learning(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
         curve = np.mean([r["train"][name]["hit_rate"] for r in per_seed], axis=0)
         k = max(1, min(5, curve.size // 4))
         out[name] = {
-            "initial_hit_rate": dict(zip(("mean", "ci95"), mean_ci(init), strict=True)),
-            "final_hit_rate": dict(zip(("mean", "ci95"), mean_ci(final), strict=True)),
-            "gain": dict(zip(("mean", "ci95"), mean_ci(final - init), strict=True)),
+            "initial_hit_rate": ci(init),
+            "final_hit_rate": ci(final),
+            "gain": ci(final - init),
             "gain_per_seed": (final - init).tolist(),
             "initial_interventions": float(np.mean([r["initial"][name]["interventions"] for r in per_seed])),
             "train_curve_hit_rate": curve.tolist(),
@@ -357,13 +362,12 @@ def sample_efficiency(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
         out["hit_rate"][name] = {}
         for k in budgets:
             vals = [r["budget"][name][str(k)] for r in per_seed]
-            out["hit_rate"][name][str(k)] = dict(zip(("mean", "ci95"), mean_ci(vals), strict=True))
+            out["hit_rate"][name][str(k)] = ci(vals)
     for dnt, base in DNT_PAIRS:
         out["dnt_gain"][dnt] = {}
         for k in budgets:
             d = [r["budget"][dnt][str(k)] - r["budget"][base][str(k)] for r in per_seed]
-            m, h = mean_ci(d)
-            out["dnt_gain"][dnt][str(k)] = {"mean": m, "ci95": h, "per_seed": d}
+            out["dnt_gain"][dnt][str(k)] = {**ci(d), "per_seed": d}
     return out
 
 
@@ -373,12 +377,8 @@ def strict_budget(per_seed: list[dict[str, Any]], cfg: CachingBenchConfig) -> di
     for name in ("reliable_rl", "reliable_rl_dnt"):
         out[name] = {}
         for label, key, d in (("main", "systems", cfg.cost_limit), ("strict", "strict", cfg.strict_cost_limit)):
-            hit = mean_ci([float(r[key][name]["hit_rate"]) for r in per_seed])
-            inter = mean_ci([float(r[key][name]["interventions"]) for r in per_seed])
-            over = mean_ci([float(r[key][name]["overload_rate"]) for r in per_seed])
-            out[name][label] = {"cost_limit": d, "hit_rate": dict(zip(("mean", "ci95"), hit, strict=True)),
-                                "interventions": dict(zip(("mean", "ci95"), inter, strict=True)),
-                                "overload_rate": dict(zip(("mean", "ci95"), over, strict=True))}
+            out[name][label] = {"cost_limit": d, **{m: ci([float(r[key][name][m]) for r in per_seed])
+                                                    for m in ("hit_rate", "interventions", "overload_rate")}}
     return out
 
 

@@ -42,6 +42,7 @@ from dnt.caching.ppo import CachePolicyNet, PPOConfig, train
 from dnt.caching.shield import LoadShield
 from dnt.caching.twin import RequestLog, TwinDemand, TwinGenConfig
 from dnt.errors import ConfigError
+from dnt.rl.baselines import mean_ci as rl_mean_ci
 
 __all__ = ["SystemSpec", "SYSTEMS", "make_env", "train_system", "episode_metrics", "evaluate_policy",
            "evaluate_baseline", "mean_ci", "load_model_for", "FixedRule", "NAIVE_RULE", "BLEND_RULE"]
@@ -142,13 +143,10 @@ class FixedRule:
 
 
 def mean_ci(values: Any, level: float = 0.95) -> tuple[float, float]:
-    """Mean and Student-t half-width of its ``level`` confidence interval (0 for one value)."""
-    from scipy import stats
-
-    x = np.asarray(values, dtype=np.float64).ravel()
-    if x.size < 2:
-        return float(x.mean()), 0.0
-    return float(x.mean()), float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    """Mean and Student-t half-width of its ``level`` confidence interval (0 for one value):
+    :func:`dnt.rl.baselines.mean_ci` as (mean, half-width)."""
+    m, lo, hi = rl_mean_ci(values, level)
+    return m, (hi - lo) / 2
 
 
 def _mean_metrics(runs: list[dict[str, Any]]) -> dict[str, Any]:
