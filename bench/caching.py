@@ -111,8 +111,9 @@ class CachingBenchConfig:
     history_steps: int = 400
     """Length of the request log the twin is fitted on."""
     iterations: int = 50
-    """PPO iterations (one 200-step physical episode each: 10,000 physical steps; 8,000 before the naive
-    start — more did not fit the 10-minute budget)."""
+    """Physical PPO iterations (one 200-step episode each: 10,000 physical steps). With the DNT systems'
+    pre-training the whole bench took 995 s on 2 cores (2026-11-27); 8,000 physical steps were used before
+    the naive start."""
     twin_envs: int = 1
     """Twin-generated rollouts per pre-training iteration for the "w/ DNT" systems."""
     twin_beside: bool = False
